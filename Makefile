@@ -1,0 +1,56 @@
+# CustomerAgent — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DEMO_PORT ?= 8001
+DEV_ENV := DEBUG=$${DEBUG:-true}
+
+.PHONY: install build run test lint bench worker beat clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+
+install: $(VENV)/.installed frontend/node_modules/.package-lock.json
+
+build: install
+	cd frontend && npm run --silent build
+
+run: build
+	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) DEMO_PORT=$(DEMO_PORT) $(PY) manage.py seed_demo
+	@echo "Platform: http://localhost:$(PORT)/admin/   Demo site: http://127.0.0.1:$(DEMO_PORT)/"
+	trap 'kill 0' EXIT INT TERM; \
+	$(DEV_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
+	$(DEV_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
+		--ws-max-size 65536 & \
+	wait
+
+test: build
+	cd frontend && npm test --silent
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(DEV_ENV) $(VENV)/bin/mypy .
+	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+bench: build
+	$(PY) -m bench
+
+worker: install
+	$(VENV)/bin/celery -A config worker --loglevel=INFO
+
+beat: install
+	$(VENV)/bin/celery -A config beat --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist staticfiles db.sqlite3

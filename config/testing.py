@@ -1,0 +1,72 @@
+"""A pytest plugin, loaded before Django, that gives each test run its own services.
+
+The PostgreSQL and Redis servers are shared by everything on the machine, so a run
+gets its own database name and its own Redis database number (claimed with a lock key,
+flushed and released at the end). Under `CI=true` an unreachable service fails the run
+rather than letting tests fall back or skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+LOCK_KEY = "customeragent:test-run-lock"
+_claimed: tuple[str, str] | None = None  # (redis url, lock token)
+
+os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(48))
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+    os.environ.setdefault(
+        "DATABASE_TEST_NAME", f"test_customeragent_{os.getpid()}_{secrets.token_hex(3)}"
+    )
+
+
+def _claim_redis_db(base_url: str) -> tuple[str, str]:
+    import redis
+
+    parts = urlsplit(base_url)
+    token = secrets.token_hex(8)
+    for number in range(1, 16):
+        url = urlunsplit((parts.scheme, parts.netloc, f"/{number}", parts.query, ""))
+        client = redis.Redis.from_url(url, socket_connect_timeout=3)
+        if client.set(LOCK_KEY, token, nx=True, ex=3600):
+            client.close()
+            return url, token
+        client.close()
+    raise RuntimeError("No free Redis database (1-15) for this test run")
+
+
+if os.environ.get("REDIS_URL"):
+    try:
+        _claimed = _claim_redis_db(os.environ["REDIS_URL"])
+    except Exception as exc:  # a run against services must not silently fall back
+        raise pytest.UsageError(f"REDIS_URL is set but Redis is unusable: {exc}") from exc
+    os.environ["REDIS_URL"] = _claimed[0]
+    os.environ["REDIS_KEY_PREFIX"] = f"ca-test-{os.getpid()}"
+
+
+def pytest_report_header() -> list[str]:
+    database = os.environ.get("DATABASE_TEST_NAME") or "SQLite (embedded)"
+    redis_url = _claimed[0] if _claimed else "in-memory layer, local-memory cache, eager Celery"
+    return [f"customeragent services: database={database} redis={redis_url}"]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _claimed is None:
+        return
+    import redis
+
+    url, token = _claimed
+    client = redis.Redis.from_url(url)
+    try:
+        if client.get(LOCK_KEY) == token.encode():
+            client.flushdb()
+    finally:
+        client.close()

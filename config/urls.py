@@ -1,0 +1,42 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from agents.api.views import AgentDetail, AgentList
+from config import health
+from conversations.api.widget import HistoryView, SessionRefreshView, SessionView
+from widgets.api.events import EventsView
+from widgets.api.loader import widget_loader
+
+widget_api = [
+    path("session", SessionView.as_view(), name="widget-session"),
+    path("session/refresh", SessionRefreshView.as_view(), name="widget-session-refresh"),
+    path("events", EventsView.as_view(), name="widget-events"),
+    path(
+        "conversations/<str:conversation_id>/messages",
+        HistoryView.as_view(),
+        name="widget-history",
+    ),
+]
+
+api_v2 = [
+    path("widget/", include(widget_api)),
+    path("auth/token", TokenObtainPairView.as_view(), name="auth-token"),
+    path("auth/token/refresh", TokenRefreshView.as_view(), name="auth-token-refresh"),
+    path("agents/", AgentList.as_view(), name="agent-list"),
+    path("agents/<str:agent_id>", AgentDetail.as_view(), name="agent-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v2/", include(api_v2)),
+    path("widget.js", widget_loader, name="widget-loader"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+]
+
+handler404 = "config.exceptions.not_found"
+handler500 = "config.exceptions.server_error"

@@ -1,0 +1,110 @@
+"""Shared fixtures: the personas (owner, teammate, outsider) and their workspaces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from agents.models import Agent, KnowledgeArticle, Membership, Workspace
+from widgets.models import WidgetConfig
+
+SITE_ORIGIN = "https://shop.example.com"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def workspace(db: Any) -> Workspace:
+    return Workspace.objects.create(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def other_workspace(db: Any) -> Workspace:
+    return Workspace.objects.create(name="Globex", slug="globex")
+
+
+def _user(username: str, **extra: Any) -> Any:
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-" + username, is_staff=True, **extra
+    )
+    return user
+
+
+@pytest.fixture
+def owner(workspace: Workspace) -> Any:
+    user = _user("owner")
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+@pytest.fixture
+def teammate(workspace: Workspace) -> Any:
+    user = _user("teammate")
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.AGENT)
+    return user
+
+
+@pytest.fixture
+def outsider(other_workspace: Workspace) -> Any:
+    user = _user("outsider")
+    Membership.objects.create(workspace=other_workspace, user=user, role=Membership.Role.OWNER)
+    return user
+
+
+def make_agent(workspace: Workspace, *, name: str = "Helper", domains: list[str] | None = None
+               ) -> Agent:
+    agent = Agent.objects.create(workspace=workspace, name=name, greeting="Hello there!")
+    WidgetConfig.objects.create(
+        agent=agent, allowed_domains=domains if domains is not None else ["shop.example.com"]
+    )
+    return agent
+
+
+@pytest.fixture
+def agent(workspace: Workspace) -> Agent:
+    agent = make_agent(workspace, domains=["shop.example.com", "*.example.org", "127.0.0.1"])
+    for title, body in KNOWLEDGE:
+        KnowledgeArticle.objects.create(agent=agent, title=title, body=body,
+                                        source_url="https://shop.example.com/help")
+    return agent
+
+
+@pytest.fixture
+def other_agent(other_workspace: Workspace) -> Agent:
+    return make_agent(other_workspace, name="Globex bot", domains=["globex.example.net"])
+
+
+KNOWLEDGE = [
+    ("Shipping times", "Standard shipping takes 3-5 business days. Express shipping takes "
+                       "1-2 business days and costs $15. We ship to Canada in 7-10 days."),
+    ("Returns and refunds", "Return any unused item within 30 days of delivery for a full "
+                            "refund. Refunds reach your card within 5 business days."),
+    ("Warranty", "Tents and backpacks have a lifetime warranty against manufacturing defects."),
+    ("Payment methods", "We accept Visa, Mastercard, PayPal and Apple Pay."),
+]
+
+
+@pytest.fixture
+def celery_worker(transactional_db: Any) -> Iterator[None]:
+    """A real Celery worker when a broker is configured; eager mode needs none."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        yield
+        return
+    from celery.contrib.testing.worker import start_worker
+
+    import conversations.tasks  # noqa: F401  (registers the tasks with the app)
+    from config.celery import app
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        yield

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from conversations.models import Conversation, Message
+from security.admin import WorkspaceScopedAdmin
+
+
+class MessageInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Message
+    extra = 0
+    fields = ["created_at", "role", "text", "public_id"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["id"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(WorkspaceScopedAdmin):
+    agents_may_edit = True
+    list_display = ["public_id", "agent", "status", "visitor_id", "customer", "origin",
+                    "last_message_at"]
+    list_filter = ["status", "agent__workspace", "agent"]
+    search_fields = ["public_id", "visitor_id", "messages__text", "customer__email"]
+    readonly_fields = ["public_id", "agent", "visitor_id", "customer", "origin", "page_url",
+                       "created_at", "updated_at", "last_message_at"]
+    inlines = [MessageInline]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+        return super().get_queryset(request).select_related("agent", "customer")
+
+
+@admin.register(Message)
+class MessageAdmin(WorkspaceScopedAdmin):
+    list_display = ["public_id", "conversation", "role", "short_text", "created_at"]
+    list_filter = ["role", "conversation__agent"]
+    search_fields = ["text", "public_id", "conversation__public_id"]
+    readonly_fields = ["public_id", "conversation", "role", "text", "client_id", "metadata",
+                       "created_at"]
+
+    @admin.display(description="text")
+    def short_text(self, obj: Message) -> str:
+        return obj.text[:80]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
+        return super().get_queryset(request).select_related("conversation")

@@ -1,0 +1,168 @@
+"""The public widget HTTP API: start a session, refresh it, read history.
+
+Thin views: parse, call services and selectors, shape the response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from conversations.models import Conversation
+from conversations.selectors import conversation_current, message_out, messages_after
+from customers.sessions import WidgetSession, session_refresh, session_token_issue, session_token_verify
+from customers.visitors import visitor_id_resolve
+from security.errors import (
+    InvalidCustomerToken,
+    InvalidRequest,
+    InvalidSessionToken,
+    NotFound,
+    OriginNotAllowed,
+)
+from security.http import json_object_body, optional_str
+from widgets.selectors import agent_for_widget, allowed_domains_for, widget_public_config
+
+ERRORS = {
+    code: OpenApiResponse(description=desc)
+    for code, desc in {
+        400: "invalid_request",
+        401: "invalid_token / invalid_customer_token",
+        403: "origin_not_allowed",
+        404: "agent_not_found / not_found",
+        413: "payload_too_large",
+    }.items()
+}
+
+
+class PublicWidgetView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    parser_classes: list[Any] = []
+
+    def origin(self) -> str:
+        return str(self.request.headers.get("Origin", ""))
+
+    def bearer_session(self) -> WidgetSession:
+        """The request's session token, which must have been issued to this origin."""
+        auth = self.request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            raise InvalidSessionToken("Send the session token as 'Authorization: Bearer <token>'.")
+        session = session_token_verify(auth[7:])
+        if self.origin() != session.origin:
+            raise OriginNotAllowed("This session token was issued to another website.")
+        return session
+
+
+def _session_response(session: WidgetSession, issued: Any, agent: Any) -> dict[str, Any]:
+    conversation = conversation_current(agent_id=agent.pk, visitor_id=session.visitor_id)
+    return {
+        "token": issued.token,
+        "refreshToken": issued.refresh_token,
+        "expiresAt": issued.expires_at.isoformat().replace("+00:00", "Z"),
+        "visitorId": session.visitor_id,
+        "config": widget_public_config(agent),
+        "variants": {},
+        "customer": None,
+        "conversation": _conversation_out(conversation) if conversation else None,
+    }
+
+
+def _conversation_out(conversation: Conversation) -> dict[str, Any]:
+    rows, has_more = messages_after(conversation=conversation, after=None)
+    return {
+        "id": conversation.public_id,
+        "status": conversation.status,
+        "messages": [message_out(m) for m in rows],
+        "hasMore": has_more,
+    }
+
+
+class SessionView(PublicWidgetView):
+    @extend_schema(
+        operation_id="widget_session_create",
+        request=inline_serializer(
+            "WidgetSessionRequest",
+            {
+                "agentId": serializers.CharField(),
+                "visitorId": serializers.CharField(required=False),
+                "url": serializers.CharField(required=False),
+                "referrer": serializers.CharField(required=False),
+            },
+        ),
+        responses={200: OpenApiResponse(description="token, refreshToken, expiresAt, visitorId, "
+                                                    "config, variants, customer, conversation"),
+                   **ERRORS},
+        tags=["widget"],
+    )
+    def post(self, request: Request) -> Response:
+        data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
+        agent_id = data.get("agentId")
+        if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
+            raise InvalidRequest("'agentId' is required.")
+        visitor_candidate = optional_str(data, "visitorId", max_length=64)
+        optional_str(data, "url", max_length=2000)
+        optional_str(data, "referrer", max_length=2000)
+        if allowed_domains_for(agent_id) is None:
+            raise NotFound("No active agent has this id.", code="agent_not_found")
+        origin = self.origin()
+        agent = agent_for_widget(agent_id, origin)
+        if agent is None:
+            raise OriginNotAllowed()
+        if data.get("customerToken") or data.get("userHash"):
+            # Verified identity arrives with the customers issue; refuse rather than trust.
+            raise InvalidCustomerToken("This agent has no identity verification configured.")
+        visitor_id = visitor_id_resolve(visitor_candidate)
+        issued = session_token_issue(agent_id=agent.public_id, visitor_id=visitor_id, origin=origin)
+        session = session_token_verify(issued.token)
+        return Response(_session_response(session, issued, agent))
+
+
+class SessionRefreshView(PublicWidgetView):
+    @extend_schema(
+        operation_id="widget_session_refresh",
+        request=inline_serializer("WidgetRefreshRequest", {"refreshToken": serializers.CharField()}),
+        responses={200: OpenApiResponse(description="a new session pair"), **ERRORS},
+        tags=["widget"],
+    )
+    def post(self, request: Request) -> Response:
+        data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
+        token = optional_str(data, "refreshToken", max_length=4096) or ""
+        session, issued = session_refresh(token)
+        if self.origin() != session.origin:
+            raise OriginNotAllowed("This session was issued to another website.")
+        agent = agent_for_widget(session.agent_id, session.origin)
+        if agent is None:
+            raise OriginNotAllowed()
+        return Response(_session_response(session, issued, agent))
+
+
+class HistoryView(PublicWidgetView):
+    @extend_schema(
+        operation_id="widget_conversation_messages",
+        responses={200: OpenApiResponse(description="{messages, hasMore}"), **ERRORS},
+        tags=["widget"],
+    )
+    def get(self, request: Request, conversation_id: str) -> Response:
+        session = self.bearer_session()
+        conversation = (
+            Conversation.objects.filter(
+                public_id=conversation_id,
+                agent__public_id=session.agent_id,
+                visitor_id=session.visitor_id,
+            )
+            .select_related("agent")
+            .first()
+        )
+        # Someone else's conversation answers exactly like one that does not exist.
+        if conversation is None:
+            raise NotFound("No such conversation.")
+        after = request.query_params.get("after") or None
+        rows, has_more = messages_after(conversation=conversation, after=after)
+        return Response({"messages": [message_out(m) for m in rows], "hasMore": has_more})

@@ -1,0 +1,168 @@
+"""The widget's websocket: authenticate, join the visitor's group, forward frames.
+
+Rules live in services; this consumer only translates between frames and calls.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from conversations import realtime, services
+from conversations.selectors import conversation_current, message_out, messages_after
+from customers.sessions import WidgetSession, session_token_verify
+from security.errors import ApiError, InvalidSessionToken
+from widgets.selectors import agent_for_widget
+
+logger = logging.getLogger(__name__)
+
+SUBPROTOCOL = "customeragent.v2"
+AUTH_PREFIX = "auth."
+MAX_FRAME_BYTES = 32 * 1024
+MAX_CLIENT_ID = 64
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class WidgetConsumer(AsyncJsonWebsocketConsumer):
+    session: WidgetSession
+    group: str
+
+    async def connect(self) -> None:
+        offered: list[str] = list(self.scope.get("subprotocols") or [])
+        if SUBPROTOCOL not in offered:
+            await self.close()  # refused at the handshake: not our protocol
+            return
+        token = next((p[len(AUTH_PREFIX) :] for p in offered if p.startswith(AUTH_PREFIX)), "")
+        origin = _header(self.scope, b"origin")
+        # Accept first so the close code reaches the browser (a refused handshake has none).
+        await self.accept(subprotocol=SUBPROTOCOL)
+        try:
+            session = session_token_verify(token)
+        except InvalidSessionToken:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        agent = await database_sync_to_async(agent_for_widget)(session.agent_id, origin)
+        if agent is None or origin != session.origin:
+            logger.info("websocket refused for %s from origin %r", session.agent_id, origin)
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.session = session
+        self.agent = agent
+        self.group = realtime.visitor_group(session.agent_id, session.visitor_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        conversation = await database_sync_to_async(conversation_current)(
+            agent_id=agent.pk, visitor_id=session.visitor_id
+        )
+        await self.send_json(
+            {
+                "type": "session.ready",
+                "conversationId": conversation.public_id if conversation else None,
+                "visitorId": session.visitor_id,
+            }
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not hasattr(self, "session"):
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            await self._error("invalid_frame", "Frames are JSON text of at most 32 KB.")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self._error("invalid_frame", "Frames must be JSON objects.")
+            return
+        if not isinstance(content, dict):
+            await self._error("invalid_frame", "Frames must be JSON objects.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if self.session.expires_at <= datetime.now(UTC):
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        kind = content.get("type")
+        if kind == "message.send":
+            await self._message_send(content)
+        elif kind == "sync":
+            await self._sync(content.get("after"))
+        elif kind == "typing":
+            pass  # visitor typing is relayed to staff once the inbox exists
+        else:
+            await self._error("unknown_type", f"Unknown frame type {str(kind)[:40]!r}.")
+
+    async def _message_send(self, content: dict[str, Any]) -> None:
+        client_id, text = content.get("clientId"), content.get("text")
+        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+            await self._error("invalid_request", "clientId must be a string of 1-64 characters.")
+            return
+        if not isinstance(text, str) or not text.strip() or len(text) > 4000:
+            await self._error("invalid_request", "text must be 1-4000 characters.")
+            return
+        try:
+            received = await database_sync_to_async(services.message_receive)(
+                agent=self.agent,
+                visitor_id=self.session.visitor_id,
+                client_id=client_id,
+                text=text,
+                origin=self.session.origin,
+            )
+        except ApiError as exc:
+            await self._error(exc.code, exc.message)
+            return
+        message = received.message
+        await self.send_json(
+            {
+                "type": "message.ack",
+                "clientId": client_id,
+                "id": message.public_id,
+                "createdAt": message_out(message)["createdAt"],
+            }
+        )
+
+    async def _sync(self, after: object) -> None:
+        conversation = await database_sync_to_async(conversation_current)(
+            agent_id=self.agent.pk, visitor_id=self.session.visitor_id
+        )
+        if conversation is None:
+            return
+        anchor = after if isinstance(after, str) else None
+        has_more = True
+        while has_more:
+            rows, has_more = await database_sync_to_async(messages_after)(
+                conversation=conversation, after=anchor
+            )
+            for row in rows:
+                await self.send_json({"type": "message", **message_out(row)})
+            if not rows or anchor is None:
+                break
+            anchor = rows[-1].public_id
+
+    async def _error(self, code: str, message: str) -> None:
+        logger.info("widget frame refused (%s): %s", code, message)
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    # Channel-layer events (names map from "message.created" -> message_created).
+    async def message_created(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "message", **event["message"]})
+
+    async def typing_changed(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from django.db import models
+
+from security.ids import new_conversation_id, new_message_id
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        BOT = "bot", "Bot"
+        WAITING = "waiting", "Waiting for a person"
+        ASSIGNED = "assigned", "Assigned"
+        RESOLVED = "resolved", "Resolved"
+
+    workspace_path = "agent__workspace"
+
+    public_id = models.CharField(
+        max_length=40, unique=True, default=new_conversation_id, editable=False
+    )
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="conversations")
+    visitor_id = models.CharField(max_length=64)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="conversations",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOT)
+    origin = models.CharField(max_length=255, blank=True)
+    page_url = models.URLField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        constraints = [
+            # At most one open conversation per visitor and agent, even when tabs race.
+            models.UniqueConstraint(
+                fields=["agent", "visitor_id"],
+                condition=~models.Q(status="resolved"),
+                name="uniq_open_conversation",
+            )
+        ]
+        indexes = [
+            # The widget's "this visitor's current conversation" lookup.
+            models.Index(fields=["agent", "visitor_id", "-updated_at"], name="conv_agent_visitor"),
+            models.Index(fields=["agent", "status", "-updated_at"], name="conv_agent_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        STAFF = "staff", "Staff"
+        SYSTEM = "system", "System"
+
+    workspace_path = "conversation__agent__workspace"
+
+    public_id = models.CharField(max_length=40, unique=True, default=new_message_id, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    role = models.CharField(max_length=16, choices=Role.choices)
+    text = models.TextField()
+    # The id the widget generated; makes a retried send idempotent.
+    client_id = models.CharField(max_length=64, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "client_id"],
+                condition=models.Q(client_id__isnull=False),
+                name="uniq_message_client_id",
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "id"], name="message_conv_order")]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:60]}"

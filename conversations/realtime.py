@@ -1,0 +1,40 @@
+"""Fan-out of conversation events to connected websockets through the channel layer.
+
+Called only after the rows they describe are committed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from conversations.models import Message
+from conversations.selectors import message_out
+
+
+def visitor_group(agent_public_id: str, visitor_id: str) -> str:
+    """Every tab of one visitor with one agent listens here."""
+    return f"widget.{agent_public_id}.{visitor_id}"
+
+
+def _send(group: str, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, event)
+
+
+def broadcast_message(message: Message) -> None:
+    conversation = message.conversation
+    _send(
+        visitor_group(conversation.agent.public_id, conversation.visitor_id),
+        {"type": "message.created", "message": dict(message_out(message))},
+    )
+
+
+def broadcast_typing(*, agent_public_id: str, visitor_id: str, role: str, state: bool) -> None:
+    _send(
+        visitor_group(agent_public_id, visitor_id),
+        {"type": "typing.changed", "role": role, "state": state},
+    )

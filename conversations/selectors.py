@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from typing import TypedDict
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from conversations.models import Conversation, Message
+
+
+class MessageOut(TypedDict):
+    id: str
+    role: str
+    text: str
+    createdAt: str
+    clientId: str | None
+
+
+def message_out(message: Message) -> MessageOut:
+    return {
+        "id": message.public_id,
+        "role": message.role,
+        "text": message.text,
+        "createdAt": message.created_at.isoformat().replace("+00:00", "Z"),
+        # The agent's own idempotency keys are internal; only the visitor's are echoed.
+        "clientId": message.client_id if message.role == Message.Role.CUSTOMER else None,
+    }
+
+
+def conversation_current(*, agent_id: int, visitor_id: str) -> Conversation | None:
+    """The visitor's latest conversation with this agent that is not resolved."""
+    return (
+        Conversation.objects.filter(agent_id=agent_id, visitor_id=visitor_id)
+        .exclude(status=Conversation.Status.RESOLVED)
+        .order_by("-updated_at")
+        .first()
+    )
+
+
+def messages_after(
+    *, conversation: Conversation, after: str | None, limit: int | None = None
+) -> tuple[list[Message], bool]:
+    """Messages after the one with public id `after`, oldest first, and whether more follow.
+
+    Without `after`, or with an id not in this conversation, the latest page is returned.
+    """
+    limit = limit or settings.WIDGET_HISTORY_PAGE_SIZE
+    queryset = Message.objects.filter(conversation=conversation)
+    anchor = queryset.filter(public_id=after).values_list("id", flat=True).first() if after else None
+    if anchor is None:
+        return _latest(queryset, limit)
+    rows = list(queryset.filter(id__gt=anchor).order_by("id")[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def _latest(queryset: QuerySet[Message], limit: int) -> tuple[list[Message], bool]:
+    """The newest `limit` messages, oldest first, and whether older ones exist."""
+    rows = list(queryset.order_by("-id")[: limit + 1])
+    has_more = len(rows) > limit
+    return list(reversed(rows[:limit])), has_more

@@ -1,0 +1,155 @@
+"""The message pipeline: store first, acknowledge, then answer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agents.models import Agent
+from agents.responders import responder_for
+from agents.responders.base import HistoryItem
+from conversations import realtime
+from conversations.models import Conversation, Message
+from conversations.selectors import conversation_current
+from security.errors import InvalidRequest
+
+logger = logging.getLogger(__name__)
+
+HISTORY_WINDOW = 20
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    created: bool
+
+
+def _conversation_open(*, agent: Agent, visitor_id: str, origin: str, page_url: str) -> Conversation:
+    existing = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                agent=agent, visitor_id=visitor_id, origin=origin, page_url=page_url[:2000]
+            )
+    except IntegrityError:
+        # Another tab opened it at the same moment; the constraint lets only one exist.
+        found = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
+        if found is None:
+            raise
+        return found
+
+
+def message_receive(
+    *,
+    agent: Agent,
+    visitor_id: str,
+    client_id: str,
+    text: str,
+    origin: str = "",
+    page_url: str = "",
+) -> Received:
+    """Store a visitor's message exactly once per `client_id`, then queue the reply.
+
+    A retried send (same `client_id`) returns the stored message and changes nothing.
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidRequest("A message needs some text.")
+    duplicate = _by_client_id(agent=agent, visitor_id=visitor_id, client_id=client_id)
+    if duplicate is not None:
+        return Received(duplicate, created=False)
+    try:
+        with transaction.atomic():
+            conversation = _conversation_open(
+                agent=agent, visitor_id=visitor_id, origin=origin, page_url=page_url
+            )
+            message = Message.objects.create(
+                conversation=conversation, role=Message.Role.CUSTOMER, text=text, client_id=client_id
+            )
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_message_at=message.created_at, updated_at=timezone.now()
+            )
+            transaction.on_commit(lambda: _after_customer_message(message.pk))
+    except IntegrityError:
+        duplicate = _by_client_id(agent=agent, visitor_id=visitor_id, client_id=client_id)
+        if duplicate is None:
+            raise
+        return Received(duplicate, created=False)
+    return Received(message, created=True)
+
+
+def _by_client_id(*, agent: Agent, visitor_id: str, client_id: str) -> Message | None:
+    return (
+        Message.objects.select_related("conversation__agent")
+        .filter(
+            conversation__agent=agent, conversation__visitor_id=visitor_id, client_id=client_id
+        )
+        .first()
+    )
+
+
+def _after_customer_message(message_id: int) -> None:
+    from conversations.tasks import reply_to_message
+
+    message = Message.objects.select_related("conversation__agent").get(pk=message_id)
+    realtime.broadcast_message(message)
+    reply_to_message.delay(message_id)
+
+
+def reply_generate(*, message_id: int) -> Message | None:
+    """The agent's answer to one visitor message; idempotent (one reply per message)."""
+    message = Message.objects.select_related("conversation__agent").get(pk=message_id)
+    conversation = message.conversation
+    if conversation.status != Conversation.Status.BOT:
+        return None  # a person has the conversation
+    reply_key = f"reply:{message.public_id}"
+    if Message.objects.filter(conversation=conversation, client_id=reply_key).exists():
+        return None
+    agent = conversation.agent
+    realtime.broadcast_typing(
+        agent_public_id=agent.public_id, visitor_id=conversation.visitor_id, role="agent", state=True
+    )
+    history = [
+        HistoryItem(role=m.role, text=m.text)
+        for m in reversed(
+            Message.objects.filter(conversation=conversation, id__lt=message.pk).order_by("-id")[
+                :HISTORY_WINDOW
+            ]
+        )
+    ]
+    try:
+        reply = responder_for(agent).respond(agent=agent, question=message.text, history=history)
+    finally:
+        realtime.broadcast_typing(
+            agent_public_id=agent.public_id,
+            visitor_id=conversation.visitor_id,
+            role="agent",
+            state=False,
+        )
+    try:
+        with transaction.atomic():
+            answer = Message.objects.create(
+                conversation=conversation,
+                role=Message.Role.AGENT,
+                text=reply.text,
+                client_id=reply_key,
+                metadata={
+                    "inReplyTo": message.public_id,
+                    "answered": reply.answered,
+                    "sources": reply.sources,
+                    "handoffSuggested": reply.handoff_suggested,
+                },
+            )
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_message_at=answer.created_at, updated_at=timezone.now()
+            )
+            transaction.on_commit(lambda: realtime.broadcast_message(answer))
+    except IntegrityError:
+        return None  # a concurrent run answered first
+    logger.info("answered %s in %s (answered=%s)", message.public_id, conversation, reply.answered)
+    return answer

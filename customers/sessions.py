@@ -1,0 +1,147 @@
+"""Widget session tokens: short-lived, signed, bound to agent, visitor and origin.
+
+They travel only in headers and the websocket subprotocol, never in URLs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.crypto import salted_hmac
+
+from security.errors import InvalidRefreshToken, InvalidSessionToken
+
+logger = logging.getLogger(__name__)
+
+ISSUER = "customeragent"
+ACCESS_TYPE = "widget.access"
+REFRESH_TYPE = "widget.refresh"
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class WidgetSession:
+    agent_id: str
+    visitor_id: str
+    origin: str
+    customer_id: int | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    token: str
+    refresh_token: str
+    expires_at: datetime
+
+
+def _signing_key(purpose: str) -> bytes:
+    # A key derived per purpose, so a session token can never pass as anything else.
+    return salted_hmac(f"customeragent.{purpose}", "signing-key", algorithm="sha256").digest()
+
+
+def session_token_issue(
+    *,
+    agent_id: str,
+    visitor_id: str,
+    origin: str,
+    customer_id: int | None = None,
+    family: str | None = None,
+) -> IssuedSession:
+    """A new access + refresh pair; `family` ties rotated refresh tokens together."""
+    now = datetime.now(UTC)
+    expires_at = now + timedelta(seconds=settings.WIDGET_SESSION_TTL_SECONDS)
+    claims = {
+        "iss": ISSUER,
+        "typ": ACCESS_TYPE,
+        "agt": agent_id,
+        "vid": visitor_id,
+        "org": origin,
+        "cus": customer_id,
+        "iat": int(now.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
+    refresh_claims = {
+        **claims,
+        "typ": REFRESH_TYPE,
+        "jti": secrets.token_urlsafe(16),
+        "fam": family or secrets.token_urlsafe(16),
+        "exp": int((now + timedelta(seconds=settings.WIDGET_REFRESH_TTL_SECONDS)).timestamp()),
+    }
+    return IssuedSession(
+        token=jwt.encode(claims, _signing_key(ACCESS_TYPE), algorithm=ALGORITHM),
+        refresh_token=jwt.encode(refresh_claims, _signing_key(REFRESH_TYPE), algorithm=ALGORITHM),
+        expires_at=expires_at.replace(microsecond=0),
+    )
+
+
+def _decode(token: str, token_type: str) -> WidgetSession:
+    try:
+        claims = jwt.decode(
+            token,
+            _signing_key(token_type),
+            algorithms=[ALGORITHM],
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "iss", "agt", "vid", "org", "typ"]},
+        )
+    except jwt.PyJWTError as exc:
+        logger.info("widget token refused: %s", exc)
+        raise InvalidSessionToken() from None
+    if claims.get("typ") != token_type:
+        raise InvalidSessionToken()
+    customer_id = claims.get("cus")
+    return WidgetSession(
+        agent_id=str(claims["agt"]),
+        visitor_id=str(claims["vid"]),
+        origin=str(claims["org"]),
+        customer_id=int(customer_id) if isinstance(customer_id, int) else None,
+        expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+    )
+
+
+def session_token_verify(token: str) -> WidgetSession:
+    """The session a token proves, or InvalidSessionToken (bad signature, expired, wrong type)."""
+    if not token or len(token) > 4096:
+        raise InvalidSessionToken()
+    return _decode(token, ACCESS_TYPE)
+
+
+def refresh_token_agent(refresh_token: str) -> str | None:
+    """The agent a (validly signed, unexpired) refresh token belongs to; nothing is spent."""
+    try:
+        return _decode(refresh_token[:4096], REFRESH_TYPE).agent_id
+    except InvalidSessionToken:
+        return None
+
+
+def session_refresh(refresh_token: str) -> tuple[WidgetSession, IssuedSession]:
+    """Spend a refresh token for a new pair. Reusing a spent one revokes its whole family."""
+    if not refresh_token or len(refresh_token) > 4096:
+        raise InvalidRefreshToken()
+    try:
+        session = _decode(refresh_token, REFRESH_TYPE)
+    except InvalidSessionToken:
+        raise InvalidRefreshToken() from None
+    claims = jwt.decode(refresh_token, options={"verify_signature": False})
+    jti, family = str(claims.get("jti", "")), str(claims.get("fam", ""))
+    if not jti or not family or cache.get(f"widget:refresh:revoked:{family}"):
+        raise InvalidRefreshToken()
+    ttl = settings.WIDGET_REFRESH_TTL_SECONDS
+    if not cache.add(f"widget:refresh:spent:{jti}", 1, timeout=ttl):
+        cache.set(f"widget:refresh:revoked:{family}", 1, timeout=ttl)
+        logger.warning("spent widget refresh token reused; family %s revoked", family)
+        raise InvalidRefreshToken("This refresh token was already used; sign in again.")
+    issued = session_token_issue(
+        agent_id=session.agent_id,
+        visitor_id=session.visitor_id,
+        origin=session.origin,
+        customer_id=session.customer_id,
+        family=family,
+    )
+    return session, issued

@@ -1,0 +1,363 @@
+// The conversation, without any DOM: session lifecycle, websocket frames, the outbox and
+// the message list. Everything it needs from the browser is passed in, so tests can drive
+// it with fakes. The UI learns about changes through `onEvent(type, payload)`:
+//   'session'  {config, variants, customer, visitorId, conversationId}  a session was created
+//   'messages' {messages, fresh}   the list changed; `fresh` are live messages seen for the first time
+//   'status'   'connecting' | 'online' | 'offline' | 'stopped' | 'idle'
+//   'typing'   boolean, the agent is typing
+//   'error'    {code, message, fatal}
+
+import { historyFetch, isRetryable, sessionCreate, sessionRefresh } from './http.js';
+import { reconnectDelay } from './backoff.js';
+import { createOutbox } from './outbox.js';
+import { createConnection } from './socket.js';
+import {
+  applyDelta,
+  lastConfirmedId,
+  mergeMessages,
+  normalizeMessage,
+  pendingMessages,
+  publicMessage,
+  storableMessages,
+  upsertMessage,
+} from './messages.js';
+
+export const MAX_MESSAGE_LENGTH = 4000;
+const RENEW_BEFORE_EXPIRY_MS = 60000;
+const MIN_RENEW_DELAY_MS = 10000;
+const MAX_TIMER_MS = 2147483647;
+const HISTORY_MAX_PAGES = 20;
+// If the "stopped typing" frame is lost, the dots must not stay forever.
+const AGENT_TYPING_TIMEOUT_MS = 20000;
+const TYPING_THROTTLE_MS = 3000;
+const TYPING_IDLE_MS = 4000;
+
+const IDENTITY_FIELDS = ['customer', 'customerToken', 'userHash'];
+
+export function pickIdentity(source) {
+  const identity = {};
+  for (const field of IDENTITY_FIELDS) {
+    if (source && source[field] != null) identity[field] = source[field];
+  }
+  return identity;
+}
+
+export function createChat({
+  base,
+  agentId,
+  identity: initialIdentity,
+  store,
+  page, // {href, referrer}
+  fetchImpl,
+  WebSocketImpl,
+  timers = globalThis,
+  random = Math.random,
+  now = Date.now,
+  newId,
+  onEvent = () => {},
+}) {
+  const outbox = createOutbox(store);
+  let identity = pickIdentity(initialIdentity);
+  let session = null; // {token, refreshToken, expiresAt}
+  let generation = 0; // bumps on every new session request; stale answers are dropped
+  let sessionAttempt = 0;
+  let renewTimer = null;
+  let retryTimer = null;
+  let agentTypingTimer = null;
+  let visitorTypingTimer = null;
+  let visitorTypingSentAt = 0;
+  let wantsLive = false;
+  const announced = new Set(); // ids already given to 'message' handlers
+
+  // Paint from the last visit immediately; the server's answer reconciles it.
+  const cached = store.read('history') || {};
+  const state = {
+    conversationId: cached.conversationId || null,
+    messages: mergeMessages(pendingMessages(outbox.list()), cached.messages),
+    config: null,
+    fatal: null,
+  };
+
+  const connection = createConnection({
+    url: `${base.replace(/^http/, 'ws')}/ws/widget/`,
+    getToken: () => session && session.token,
+    renewToken: renew,
+    onFrame: handleFrame,
+    onStatus: (status) => onEvent('status', status),
+    onFatal: fail,
+    WebSocketImpl,
+    timers,
+    random,
+  });
+
+  // ---- session ----------------------------------------------------------------------
+
+  /** Requests a session; resolves true once it is applied, false if it failed or went stale. */
+  function requestSession() {
+    const gen = ++generation;
+    const body = { agentId, url: page.href, referrer: page.referrer, ...identity };
+    const visitorId = store.read('visitor');
+    if (visitorId) body.visitorId = visitorId;
+    return sessionCreate({ base, fetchImpl, body }).then(
+      (data) => {
+        if (gen !== generation) return false;
+        applySession(data, gen);
+        return true;
+      },
+      (error) => {
+        if (gen !== generation) return false;
+        throw error;
+      },
+    );
+  }
+
+  /** Gets a session, retrying network failures, rate limits and server errors. */
+  function openSession() {
+    timers.clearTimeout(retryTimer);
+    return requestSession().catch((error) => {
+      if (!isRetryable(error)) return fail(error);
+      const delay = error.retryAfter ? error.retryAfter * 1000 : reconnectDelay(sessionAttempt++, { random });
+      retryTimer = timers.setTimeout(openSession, delay);
+    });
+  }
+
+  /** New tokens before the old ones expire: the refresh endpoint first, a new session if that fails. */
+  function renew() {
+    const gen = generation;
+    const refreshToken = session && session.refreshToken;
+    const refreshed = refreshToken
+      ? sessionRefresh({ base, fetchImpl, refreshToken }).then((data) => {
+          if (typeof data.token !== 'string') throw new Error('no token in refresh answer');
+          if (gen === generation) adoptTokens(data);
+        })
+      : Promise.reject(new Error('no refresh token'));
+    return refreshed.catch(() =>
+      requestSession().then((applied) => {
+        if (!applied) throw new Error('session superseded');
+      }),
+    );
+  }
+
+  function adoptTokens(data) {
+    session = { token: data.token, refreshToken: data.refreshToken || null, expiresAt: data.expiresAt };
+    timers.clearTimeout(renewTimer);
+    const expiresAt = Date.parse(data.expiresAt);
+    if (Number.isNaN(expiresAt)) return; // then a 4401 close will tell us when to renew
+    const delay = Math.min(MAX_TIMER_MS, Math.max(MIN_RENEW_DELAY_MS, expiresAt - now() - RENEW_BEFORE_EXPIRY_MS));
+    renewTimer = timers.setTimeout(() => renew().catch(() => {}), delay);
+  }
+
+  function applySession(data, gen) {
+    adoptTokens(data);
+    sessionAttempt = 0;
+    state.fatal = null;
+    if (data.visitorId) store.write('visitor', String(data.visitorId));
+    state.config = data.config && typeof data.config === 'object' ? data.config : {};
+    reconcileConversation(data.conversation, gen);
+    onEvent('session', {
+      config: state.config,
+      variants: data.variants || {},
+      customer: data.customer || null,
+      visitorId: data.visitorId || null,
+      conversationId: state.conversationId,
+    });
+    connectIfNeeded();
+  }
+
+  /** Brings the list in line with the server's view of the visitor's conversation. */
+  function reconcileConversation(conversation, gen) {
+    const id = conversation && conversation.id != null ? String(conversation.id) : null;
+    // A different (or no) conversation: what we showed belongs to someone else or is gone.
+    // Pending messages stay; they will start or join whatever conversation the server has.
+    if (id !== state.conversationId && (state.conversationId || !id)) {
+      state.messages = state.messages.filter((m) => !m.id);
+    }
+    state.conversationId = id;
+    const serverMessages = conversation && Array.isArray(conversation.messages) ? conversation.messages : [];
+    mergeIn(serverMessages, false);
+    if (id && !serverMessages.length) loadHistory(gen);
+  }
+
+  async function loadHistory(gen) {
+    let after = lastConfirmedId(state.messages);
+    for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
+      if (gen !== generation || !session) return;
+      let result;
+      try {
+        result = await historyFetch({ base, fetchImpl, token: session.token, conversationId: state.conversationId, after });
+      } catch (error) {
+        return; // the websocket's sync will fill the gap
+      }
+      if (gen !== generation) return;
+      mergeIn(result.messages, false);
+      const last = normalizeMessage(result.messages[result.messages.length - 1]);
+      if (!result.hasMore || !last || !last.id) return;
+      after = last.id;
+    }
+  }
+
+  // ---- the message list ---------------------------------------------------------------
+
+  function persist() {
+    const messages = storableMessages(state.messages);
+    store.write('history', state.conversationId || messages.length ? { conversationId: state.conversationId, messages } : null);
+    store.write('conversation', state.conversationId);
+  }
+
+  /** Merges server messages; `live` ones seen for the first time are announced. */
+  function mergeIn(raws, live) {
+    const fresh = [];
+    let list = state.messages;
+    for (const raw of raws) {
+      const message = normalizeMessage(raw);
+      if (!message) continue;
+      list = upsertMessage(list, message);
+      if (live && message.id && !announced.has(message.id)) {
+        announced.add(message.id);
+        const shown = list.find((m) => m.id === message.id);
+        if (shown) fresh.push(publicMessage(shown));
+      }
+    }
+    // Whatever the server shows as stored has been delivered, ack or no ack.
+    const delivered = new Set(list.filter((m) => m.id && m.clientId).map((m) => m.clientId));
+    for (const entry of outbox.list()) {
+      if (delivered.has(entry.clientId)) outbox.remove(entry.clientId);
+    }
+    state.messages = list;
+    persist();
+    onEvent('messages', { messages: list, fresh });
+  }
+
+  function setAgentTyping(typing) {
+    timers.clearTimeout(agentTypingTimer);
+    if (typing) agentTypingTimer = timers.setTimeout(() => setAgentTyping(false), AGENT_TYPING_TIMEOUT_MS);
+    onEvent('typing', typing);
+  }
+
+  // ---- the websocket ----------------------------------------------------------------------
+
+  function connectIfNeeded() {
+    // A socket per page view is costly for the platform, so connect only when there is a
+    // conversation to follow, something to deliver, or the visitor opened the panel.
+    if (session && !state.fatal && (wantsLive || state.conversationId || outbox.list().length)) connection.start();
+  }
+
+  function handleFrame(frame) {
+    switch (frame.type) {
+      case 'session.ready':
+        return onReady(frame);
+      case 'message.ack': {
+        const entry = outbox.get(frame.clientId);
+        outbox.remove(frame.clientId);
+        return mergeIn([{ id: frame.id, clientId: frame.clientId, createdAt: frame.createdAt, role: 'customer', text: entry ? entry.text : undefined }], true);
+      }
+      case 'message':
+        if (frame.role !== 'customer') setAgentTyping(false);
+        return mergeIn([frame], true);
+      case 'message.delta':
+        setAgentTyping(false);
+        state.messages = applyDelta(state.messages, frame);
+        return onEvent('messages', { messages: state.messages, fresh: [] });
+      case 'typing':
+        return setAgentTyping(frame.state === true && frame.role !== 'customer');
+      case 'error':
+        return onEvent('error', { code: String(frame.code || 'error'), message: String(frame.message || ''), fatal: false });
+      default:
+        return undefined; // frames from a newer server are ignored
+    }
+  }
+
+  function onReady(frame) {
+    if (frame.visitorId) store.write('visitor', String(frame.visitorId));
+    if (frame.conversationId && !state.conversationId) {
+      state.conversationId = String(frame.conversationId);
+      persist();
+    }
+    const after = lastConfirmedId(state.messages);
+    if (after) connection.send({ type: 'sync', after });
+    // Resend everything unacknowledged with its original clientId; the server deduplicates.
+    for (const entry of outbox.list()) {
+      connection.send({ type: 'message.send', clientId: entry.clientId, text: entry.text });
+    }
+  }
+
+  function fail(error) {
+    state.fatal = { code: error.code || 'error', message: error.message || '' };
+    if (connection.isRunning()) connection.stop();
+    onEvent('error', { ...state.fatal, fatal: true });
+  }
+
+  // ---- what the visitor and the site do ---------------------------------------------------
+
+  /** Queues and sends a visitor message; returns its clientId, or null if it was refused. */
+  function send(text) {
+    const body = typeof text === 'string' ? text.trim() : '';
+    if (!body) return null;
+    if (body.length > MAX_MESSAGE_LENGTH) {
+      onEvent('error', { code: 'message_too_long', message: `Messages are limited to ${MAX_MESSAGE_LENGTH} characters.`, fatal: false });
+      return null;
+    }
+    const entry = { clientId: newId(), text: body, createdAt: new Date(now()).toISOString() };
+    outbox.add(entry); // persisted before any attempt: nothing typed is lost
+    state.messages = upsertMessage(state.messages, { ...entry, role: 'customer' });
+    onEvent('messages', { messages: state.messages, fresh: [] });
+    stopTyping();
+    // Not live yet: the entry goes out with the outbox flush after session.ready.
+    if (!connection.send({ type: 'message.send', clientId: entry.clientId, text: body })) connectIfNeeded();
+    return entry.clientId;
+  }
+
+  function typing() {
+    if (now() - visitorTypingSentAt > TYPING_THROTTLE_MS && connection.send({ type: 'typing', state: true })) {
+      visitorTypingSentAt = now();
+    }
+    timers.clearTimeout(visitorTypingTimer);
+    visitorTypingTimer = timers.setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    timers.clearTimeout(visitorTypingTimer);
+    if (visitorTypingSentAt) connection.send({ type: 'typing', state: false });
+    visitorTypingSentAt = 0;
+  }
+
+  function resetSession() {
+    connection.stop();
+    timers.clearTimeout(renewTimer);
+    timers.clearTimeout(retryTimer);
+    session = null;
+    state.fatal = null;
+    sessionAttempt = 0;
+  }
+
+  return {
+    state,
+    start: openSession,
+    send,
+    typing,
+    /** The panel is open: the visitor may talk, so be live. */
+    goLive() {
+      wantsLive = true;
+      connectIfNeeded();
+    },
+    reconnectNow: () => connection.reconnectNow(),
+    /** A new session for the given customer; the visitor id is kept so history can be linked. */
+    identify(next) {
+      identity = pickIdentity(next);
+      resetSession();
+      return openSession();
+    },
+    /** Forgets everything stored for this agent and starts over as a new anonymous visitor. */
+    logout() {
+      resetSession();
+      store.clear();
+      identity = {};
+      announced.clear();
+      state.conversationId = null;
+      state.messages = [];
+      onEvent('messages', { messages: [], fresh: [] });
+      return openSession();
+    },
+    token: () => (session ? session.token : null),
+  };
+}

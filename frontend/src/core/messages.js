@@ -1,0 +1,114 @@
+// The displayed conversation as a plain array, and the pure rules that keep it right:
+// one entry per message however often the server repeats it, in a stable order.
+//
+// An entry is a MessageOut `{id, role, text, createdAt, clientId}` plus local state:
+// `state` is 'sending' until the server gave it an id, then 'sent'; `streaming` is true
+// while `message.delta` frames are still arriving.
+
+const ROLES = ['customer', 'agent', 'staff', 'system'];
+export const STORED_MESSAGES_LIMIT = 50;
+
+/** The key a message keeps for its whole life, from pending to confirmed. */
+export const messageKey = (m) => m.clientId || m.id;
+
+const isSame = (a, b) =>
+  (a.id != null && a.id === b.id) || (a.clientId != null && a.clientId === b.clientId);
+
+/** Picks and types the fields we use from untrusted server data; null if it has no id. */
+export function normalizeMessage(raw) {
+  if (!raw || typeof raw !== 'object') return null;
+  const message = {};
+  if (raw.id != null && raw.id !== '') message.id = String(raw.id);
+  if (raw.clientId) message.clientId = String(raw.clientId);
+  if (!message.id && !message.clientId) return null;
+  if (ROLES.includes(raw.role)) message.role = raw.role;
+  if (typeof raw.text === 'string') message.text = raw.text;
+  if (typeof raw.createdAt === 'string') message.createdAt = raw.createdAt;
+  return message;
+}
+
+const time = (m) => {
+  const t = Date.parse(m.createdAt);
+  return Number.isNaN(t) ? Infinity : t;
+};
+
+/** Confirmed messages by server time, then pending ones in the order they were written. */
+export function sortMessages(list) {
+  return list
+    .map((message, index) => [message, index])
+    .sort(([a, i], [b, j]) => {
+      const pending = (a.id ? 0 : 1) - (b.id ? 0 : 1);
+      if (pending) return pending;
+      const byTime = a.id ? time(a) - time(b) : 0;
+      return byTime || i - j; // NaN (both unknown) and ties keep arrival order
+    })
+    .map(([message]) => message);
+}
+
+/**
+ * Adds `incoming` or merges it into the entry with the same id or clientId, so a server
+ * echo of the visitor's own message, a repeated ack or a replayed history page never shows
+ * twice. Fields missing from `incoming` keep their previous value.
+ */
+export function upsertMessage(list, incoming) {
+  const index = list.findIndex((m) => isSame(m, incoming));
+  // An ack for a message this page never displayed (e.g. sent from another tab) has no text.
+  if (index < 0 && typeof incoming.text !== 'string') return list;
+  const merged = { ...(index < 0 ? { role: 'agent' } : list[index]) };
+  for (const [field, value] of Object.entries(incoming)) {
+    if (value !== undefined && value !== null) merged[field] = value;
+  }
+  if (!incoming.streaming) delete merged.streaming;
+  merged.state = merged.id ? 'sent' : 'sending';
+  const next = list.slice();
+  if (index < 0) next.push(merged);
+  else next[index] = merged;
+  return sortMessages(next);
+}
+
+/** Merges a batch of raw server messages (history page, session response). */
+export function mergeMessages(list, raws) {
+  return (Array.isArray(raws) ? raws : []).reduce((acc, raw) => {
+    const message = normalizeMessage(raw);
+    return message ? upsertMessage(acc, message) : acc;
+  }, list);
+}
+
+/** Appends a streamed chunk; the final `message` frame with the same id replaces the text. */
+export function applyDelta(list, { id, delta }) {
+  if (id == null || typeof delta !== 'string') return list;
+  const key = String(id);
+  const index = list.findIndex((m) => m.id === key);
+  if (index < 0) {
+    return sortMessages([...list, { id: key, role: 'agent', text: delta, state: 'sent', streaming: true }]);
+  }
+  if (!list[index].streaming) return list; // a late chunk of a message already final
+  const next = list.slice();
+  next[index] = { ...list[index], text: (list[index].text || '') + delta };
+  return next;
+}
+
+/** The id to `sync` from: the newest complete message the server confirmed. */
+export function lastConfirmedId(list) {
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i].id && !list[i].streaming) return list[i].id;
+  }
+  return null;
+}
+
+/** The MessageOut shape given to site handlers and to storage. */
+export const publicMessage = ({ id, role, text, createdAt, clientId }) => ({
+  id,
+  role,
+  text,
+  createdAt,
+  clientId: clientId || null,
+});
+
+/** The newest confirmed messages, small enough for localStorage; pending ones live in the outbox. */
+export const storableMessages = (list, limit = STORED_MESSAGES_LIMIT) =>
+  list.filter((m) => m.id && !m.streaming).slice(-limit).map(publicMessage);
+
+/** Outbox entries as displayed messages. */
+export const pendingMessages = (entries) =>
+  entries.map(({ clientId, text, createdAt }) => ({ clientId, text, createdAt, role: 'customer', state: 'sending' }));

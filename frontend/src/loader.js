@@ -1,0 +1,120 @@
+// The loader served as /widget.js: small enough to be embedded on every page of a site.
+// It reads the config, installs `window.CustomerAgent`, draws the launcher, and imports the
+// core (src/core) only when the visitor shows intent or the browser is idle.
+import { createApi } from './loader/api.js';
+import { isWidgetApi, platformBase, readConfig, storagePrefix } from './loader/config.js';
+
+/* global __CORE_PATH__ -- replaced at build time with the content-hashed core path */
+
+const CHAT_ICON = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
+
+// `all: initial` shields the host from the site's CSS; being fixed and 0x0 it takes no
+// room in the page flow, so the widget never shifts the site's layout.
+const HOST_STYLE = 'all:initial;position:fixed;z-index:2147483000;top:0;left:0;width:0;height:0';
+
+const LAUNCHER_CSS =
+  '.l{position:fixed;bottom:20px;right:20px;width:56px;height:56px;margin:0;padding:0;border:0;' +
+  'border-radius:50%;background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);' +
+  'box-shadow:0 4px 14px rgba(0,0,0,.2);cursor:pointer;display:flex;align-items:center;' +
+  'justify-content:center;transition:transform .15s}' +
+  '.l:hover{transform:scale(1.06)}' +
+  '.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}' +
+  '.l.left{right:auto;left:20px}.l svg{width:28px;height:28px;fill:currentColor}';
+
+(() => {
+  const w = window;
+  const d = document;
+  if (isWidgetApi(w.CustomerAgent)) return; // the snippet was pasted twice
+
+  const script =
+    d.currentScript ||
+    d.querySelector('script[src*="widget.js"][data-agent-id]') ||
+    d.querySelector('script[src*="widget.js"]');
+  const config = readConfig(w.CustomerAgent, script);
+  const base = script && platformBase(script.src);
+  const host = d.createElement('div');
+  if (!config || !base || !host.attachShadow) {
+    console.warn('CustomerAgent: set window.CustomerAgent = {agentId} or data-agent-id.');
+    return;
+  }
+
+  const prefix = storagePrefix(config.agentId);
+  const stored = (key) => {
+    try {
+      return localStorage.getItem(prefix + key);
+    } catch (e) {
+      return null; // storage blocked: behave as a first visit
+    }
+  };
+  const forget = () => {
+    try {
+      for (let i = localStorage.length; i--; ) {
+        const key = localStorage.key(i);
+        if (key && key.indexOf(prefix) === 0) localStorage.removeItem(key);
+      }
+    } catch (e) {
+      // nothing stored, nothing to forget
+    }
+  };
+
+  host.id = 'customeragent-widget';
+  host.style.cssText = HOST_STYLE;
+  const root = host.attachShadow({ mode: 'open' });
+  root.innerHTML =
+    `<style>${LAUNCHER_CSS}</style><button type="button" class="l" part="launcher" ` +
+    `data-ca="launcher" aria-label="Open chat"><svg viewBox="0 0 24 24" aria-hidden="true">` +
+    `<path d="${CHAT_ICON}"/></svg></button>`;
+  const launcher = root.lastChild;
+
+  // Paint the launcher in the agent's colour and corner from the last visit, if known.
+  try {
+    const theme = JSON.parse(stored('theme')) || {};
+    if (theme.primaryColor) host.style.setProperty('--ca-primary', theme.primaryColor);
+    if (theme.position === 'bottom-left') launcher.classList.add('left');
+  } catch (e) {
+    // no usable theme stored
+  }
+
+  let loading = null;
+  let mounted = false;
+  function load() {
+    return (
+      loading ||
+      (loading = import(base + __CORE_PATH__)
+        .then(
+          (mod) => {
+            const ctx = { base, agentId: config.agentId, config, host, shadowRoot: root, launcher, api, emit };
+            attach(mod.mount(ctx));
+            mounted = true;
+          },
+          (error) => {
+            loading = null; // a failed download may be retried on the next sign of intent
+            throw error;
+          },
+        )
+        .catch((error) => emit('error', { code: 'load_failed', message: String(error) })))
+    );
+  }
+
+  const { api, emit, attach } = createApi(config, { wake: load, forget });
+  w.CustomerAgent = api;
+
+  // Before the core is in, a click means "open"; afterwards the API routes it to the core.
+  launcher.addEventListener('click', () => (mounted ? api.toggle() : api.open()));
+  for (const type of ['pointerenter', 'focus', 'touchstart']) {
+    launcher.addEventListener(type, load, { passive: true });
+  }
+
+  const attachHost = () => d.body.appendChild(host);
+  if (d.body) attachHost();
+  else d.addEventListener('DOMContentLoaded', attachHost);
+
+  if (config.open) api.open();
+  else if (stored('open') || stored('conversation') || stored('outbox')) load();
+  else {
+    const idle = () =>
+      (w.requestIdleCallback || ((fn) => setTimeout(fn, 2000)))(load, { timeout: 4000 });
+    if (d.readyState === 'complete') idle();
+    else w.addEventListener('load', idle);
+  }
+})();

@@ -1,0 +1,117 @@
+"""Which web origins may use an agent: exact hosts and `*.example.com` wildcards.
+
+Hosts are compared lower-cased, without a trailing dot and in punycode, so look-alike
+spellings of one host compare equal and different hosts never do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True)
+class Origin:
+    scheme: str
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class DomainPattern:
+    host: str  # a punycode host, or the suffix after "*." for wildcards
+    wildcard: bool
+    scheme: str | None
+    port: int | None
+
+
+def normalize_host(host: str) -> str | None:
+    host = host.strip().rstrip(".").lower()
+    if not host or any(c in host for c in "/@\\ \t\r\n?#"):
+        return None
+    if host.startswith("[") and host.endswith("]"):
+        return host  # IPv6 literal
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return None
+
+
+def parse_origin(value: str | None) -> Origin | None:
+    """Parse a browser `Origin` header value; None when absent, `null` or malformed."""
+    if not value or value == "null":
+        return None
+    try:
+        parts = urlsplit(value.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in DEFAULT_PORTS or parts.username or parts.password:
+        return None
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return None
+    host = normalize_host(parts.hostname or "")
+    if host is None:
+        return None
+    return Origin(parts.scheme, host, port or DEFAULT_PORTS[parts.scheme])
+
+
+def parse_pattern(value: str) -> DomainPattern | None:
+    """Parse an allowed-domain entry: `example.com`, `*.example.com`, optional scheme and port."""
+    raw = value.strip()
+    scheme: str | None = None
+    if "://" in raw:
+        scheme, raw = raw.split("://", 1)
+        scheme = scheme.lower()
+        if scheme not in DEFAULT_PORTS:
+            return None
+    raw = raw.rstrip("/")
+    wildcard = raw.startswith("*.")
+    if wildcard:
+        raw = raw[2:]
+    port: int | None = None
+    if raw.count(":") == 1:
+        raw, port_text = raw.split(":")
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            return None
+        port = int(port_text)
+    host = normalize_host(raw)
+    if host is None or "*" in host:
+        return None
+    return DomainPattern(host=host, wildcard=wildcard, scheme=scheme, port=port)
+
+
+def pattern_matches(pattern: DomainPattern, origin: Origin) -> bool:
+    if pattern.scheme is not None and pattern.scheme != origin.scheme:
+        return False
+    if pattern.port is not None and pattern.port != origin.port:
+        return False
+    if pattern.wildcard:
+        # Subdomains only: the apex matches only when it is listed on its own.
+        return origin.host.endswith("." + pattern.host)
+    return origin.host == pattern.host
+
+
+def origin_allowed(origin: str | None, allowed_domains: list[str]) -> bool:
+    parsed = parse_origin(origin)
+    if parsed is None:
+        return False
+    for entry in allowed_domains:
+        pattern = parse_pattern(entry)
+        if pattern is not None and pattern_matches(pattern, parsed):
+            return True
+    return False
+
+
+def invalid_patterns(allowed_domains: list[str]) -> list[str]:
+    return [entry for entry in allowed_domains if parse_pattern(entry) is None]
+
+
+def domain_hash(origin: str) -> str:
+    """A stable short key for one origin's host (cache keys, analytics)."""
+    parsed = parse_origin(origin)
+    key = parsed.host if parsed else origin.strip().lower()
+    return hashlib.sha256(key.encode()).hexdigest()[:16]

@@ -1,0 +1,38 @@
+"""Workspace scoping, written once and used by the admin, the REST API and websockets.
+
+Every tenant-owned model declares `workspace_path`, the ORM path from it to its
+Workspace. A staff user sees the rows of the workspaces they are a member of; a
+superuser sees everything.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, TypeVar
+
+from django.db.models import Model, QuerySet
+
+M = TypeVar("M", bound=Model)
+
+
+class ScopedUser(Protocol):
+    is_superuser: bool
+    is_authenticated: bool
+    pk: Any
+
+
+def workspace_lookup(model: type[Model]) -> str:
+    path = getattr(model, "workspace_path", None)
+    if path is None:
+        raise TypeError(f"{model.__name__} declares no workspace_path")
+    return str(path)
+
+
+def scope_to_user(queryset: QuerySet[M], user: ScopedUser | None) -> QuerySet[M]:
+    """Only the rows of `queryset` that belong to a workspace `user` is a member of."""
+    if user is None or not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    path = workspace_lookup(queryset.model)
+    prefix = f"{path}__" if path else ""
+    return queryset.filter(**{f"{prefix}memberships__user": user.pk}).distinct()

@@ -1,0 +1,98 @@
+"""Demo data: one workspace, one agent with a small knowledge base, two staff users."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from agents.models import Agent, KnowledgeArticle, Membership, Workspace
+from widgets.models import WidgetConfig
+
+DEMO_WORKSPACE = "acme-outdoor"
+DEMO_AGENT_NAME = "Acme Support"
+
+ARTICLES = [
+    (
+        "Shipping times and costs",
+        "We ship every order within one business day from our warehouse in Portland.\n\n"
+        "Standard shipping in the United States takes 3-5 business days and is free on orders "
+        "over $50. Express shipping takes 1-2 business days and costs $15.\n\n"
+        "We also ship to Canada and Mexico: international delivery takes 7-10 business days.",
+        "https://acme.example/help/shipping",
+    ),
+    (
+        "Returns and refunds",
+        "You can return any unused item within 30 days of delivery for a full refund.\n\n"
+        "Start a return from your account page and print the prepaid return label. Refunds "
+        "reach your original payment method within 5 business days after we receive the item.",
+        "https://acme.example/help/returns",
+    ),
+    (
+        "Tracking your order",
+        "As soon as your order ships we email you a tracking number.\n\n"
+        "You can also track your order status from the Orders page of your account.",
+        "https://acme.example/help/tracking",
+    ),
+    (
+        "Warranty on tents and backpacks",
+        "All Acme tents and backpacks carry a lifetime warranty against manufacturing defects.\n\n"
+        "Send us a photo of the defect and your order number and we will repair or replace it.",
+        "https://acme.example/help/warranty",
+    ),
+    (
+        "Payment methods",
+        "We accept Visa, Mastercard, American Express, PayPal and Apple Pay. Gift cards can "
+        "be combined with any other payment method.",
+        "https://acme.example/help/payment",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    agent: Agent
+    admin_username: str
+    admin_password: str
+
+
+@transaction.atomic
+def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = None) -> DemoSeed:
+    """Create (or bring back to shape) the demo. Running it twice changes nothing."""
+    users = get_user_model()
+    admin_user, created = users.objects.get_or_create(
+        username="admin", defaults={"email": "admin@example.com", "is_staff": True,
+                                    "is_superuser": True}
+    )
+    if created:
+        admin_user.set_password(admin_password)
+        admin_user.save()
+    workspace, _ = Workspace.objects.get_or_create(
+        slug=DEMO_WORKSPACE, defaults={"name": "Acme Outdoor Gear"}
+    )
+    lead, created = users.objects.get_or_create(
+        username="acme-lead", defaults={"email": "lead@acme.example", "is_staff": True}
+    )
+    if created:
+        lead.set_password(admin_password)
+        lead.save()
+    Membership.objects.get_or_create(
+        workspace=workspace, user=lead, defaults={"role": Membership.Role.OWNER}
+    )
+    agent, _ = Agent.objects.get_or_create(
+        workspace=workspace,
+        name=DEMO_AGENT_NAME,
+        defaults={"greeting": "Hi! I'm Acme's assistant. Ask me about shipping, returns or "
+                              "your order."},
+    )
+    hosts = demo_hosts or ["localhost", "127.0.0.1"]
+    config, created = WidgetConfig.objects.get_or_create(agent=agent, defaults={"allowed_domains": hosts})
+    if not created and not set(hosts) <= set(config.allowed_domains):
+        config.allowed_domains = sorted(set(config.allowed_domains) | set(hosts))
+        config.save()
+    for title, body, url in ARTICLES:
+        KnowledgeArticle.objects.update_or_create(
+            agent=agent, title=title, defaults={"body": body, "source_url": url}
+        )
+    return DemoSeed(agent=agent, admin_username="admin", admin_password=admin_password)

@@ -1,0 +1,95 @@
+"""Reads behind the public widget: which agent, which origins, which config."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from django.core.cache import cache
+
+from agents.models import Agent
+from security.domains import origin_allowed
+from widgets.models import WidgetConfig
+
+ALLOWED_CACHE_SECONDS = 300
+ALL_PATTERNS_KEY = "widget:allowed:all"
+
+
+def _agent_key(agent_public_id: str) -> str:
+    return f"widget:allowed:{agent_public_id}"
+
+
+def allowed_domains_for(agent_public_id: str) -> list[str] | None:
+    """An active agent's allowed domains (cached), or None when there is no such agent."""
+    key = _agent_key(agent_public_id)
+    cached: list[str] | None | str = cache.get(key)
+    if cached == "missing":
+        return None
+    if isinstance(cached, list):
+        return cached
+    row = (
+        WidgetConfig.objects.filter(agent__public_id=agent_public_id, agent__is_active=True)
+        .values_list("allowed_domains", flat=True)
+        .first()
+    )
+    if row is None:
+        exists = Agent.objects.filter(public_id=agent_public_id, is_active=True).exists()
+        value: list[str] | str = [] if exists else "missing"
+    else:
+        value = list(row)
+    cache.set(key, value, ALLOWED_CACHE_SECONDS)
+    return None if value == "missing" else list(value)
+
+
+def any_agent_allows(origin: str) -> bool:
+    """Whether some active agent allows `origin` (the answer to a CORS preflight)."""
+    patterns: list[str] | None = cache.get(ALL_PATTERNS_KEY)
+    if patterns is None:
+        patterns = sorted(
+            {
+                entry
+                for domains in WidgetConfig.objects.filter(agent__is_active=True).values_list(
+                    "allowed_domains", flat=True
+                )
+                for entry in domains
+            }
+        )
+        cache.set(ALL_PATTERNS_KEY, patterns, ALLOWED_CACHE_SECONDS)
+    return origin_allowed(origin, patterns)
+
+
+def allowed_domains_forget(agent_public_id: str) -> None:
+    cache.delete_many([_agent_key(agent_public_id), ALL_PATTERNS_KEY])
+
+
+def agent_for_widget(agent_public_id: str, origin: str) -> Agent | None:
+    """The active agent when `origin` may embed it, else None."""
+    domains = allowed_domains_for(agent_public_id)
+    if domains is None or not origin_allowed(origin, domains):
+        return None
+    return Agent.objects.filter(public_id=agent_public_id, is_active=True).first()
+
+
+class PublicConfig(TypedDict):
+    agentId: str
+    name: str
+    greeting: str
+    avatarUrl: str
+    theme: dict[str, Any]
+    position: str
+    customCss: str
+    features: list[str]
+
+
+def widget_public_config(agent: Agent) -> PublicConfig:
+    """What the widget needs to draw itself; nothing private."""
+    config = WidgetConfig.objects.filter(agent=agent).first()
+    return {
+        "agentId": agent.public_id,
+        "name": agent.name,
+        "greeting": agent.greeting,
+        "avatarUrl": agent.avatar_url,
+        "theme": dict(config.theme) if config else {},
+        "position": config.position if config else WidgetConfig.Position.BOTTOM_RIGHT,
+        "customCss": config.custom_css if config else "",
+        "features": list(config.features) if config else ["chat"],
+    }
