@@ -9,7 +9,7 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from agents.models import Agent, KnowledgeArticle, Membership, Workspace
-from security.admin import WorkspaceScopedAdmin
+from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from widgets.admin import WidgetConfigInline
 
 
@@ -41,7 +41,7 @@ class MembershipAdmin(WorkspaceScopedAdmin):
         return field
 
 
-class KnowledgeArticleInline(admin.TabularInline):  # type: ignore[type-arg]
+class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):  # type: ignore[type-arg]
     model = KnowledgeArticle
     extra = 0
     fields = ["title", "is_published", "source_url", "updated_at"]

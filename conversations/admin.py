@@ -7,10 +7,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from conversations.models import Conversation, Message
-from security.admin import WorkspaceScopedAdmin
+from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 
-class MessageInline(admin.TabularInline):  # type: ignore[type-arg]
+class MessageInline(WorkspaceScopedInline, admin.TabularInline):  # type: ignore[type-arg]
     model = Message
     extra = 0
     fields = ["created_at", "role", "text", "public_id"]

@@ -96,7 +96,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if kind == "message.send":
             await self._message_send(content)
         elif kind == "sync":
-            await self._sync(content.get("after"))
+            await self._replay(content.get("after"))
         elif kind == "typing":
             pass  # visitor typing is relayed to staff once the inbox exists
         else:
@@ -131,7 +131,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
-    async def _sync(self, after: object) -> None:
+    async def _replay(self, after: object) -> None:
         conversation = await database_sync_to_async(conversation_current)(
             agent_id=self.agent.pk, visitor_id=self.session.visitor_id
         )

@@ -25,26 +25,14 @@ def _roles(request: HttpRequest) -> set[str]:
     return set(cached)
 
 
-class WorkspaceScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """A staff member sees and edits only their workspaces' rows; superusers see all.
+class MembershipPermissions:
+    """Admin permissions from workspace membership instead of Django's per-model grants.
 
     Members with the owner or admin role may change things; support agents may change
     only where `agents_may_edit` is set, and view everything else in their workspaces.
     """
 
     agents_may_edit = False
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        return scope_to_user(super().get_queryset(request), request.user)  # type: ignore[arg-type]
-
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        related: type[Model] = db_field.related_model  # type: ignore[assignment]
-        if field is not None and hasattr(related, "workspace_path"):
-            field.queryset = scope_to_user(field.queryset, request.user)  # type: ignore[arg-type]
-        return field
 
     def _may_edit(self, request: HttpRequest) -> bool:
         if request.user.is_superuser:
@@ -66,3 +54,27 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may_edit(request)
+
+
+class ScopedChoicesMixin:
+    """Foreign-key choices limited to the user's workspaces."""
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        related: type[Model] = db_field.related_model  # type: ignore[assignment]
+        if field is not None and hasattr(related, "workspace_path"):
+            field.queryset = scope_to_user(field.queryset, request.user)  # type: ignore[arg-type]
+        return field  # type: ignore[no-any-return]
+
+
+class WorkspaceScopedAdmin(MembershipPermissions, ScopedChoicesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """A staff member sees and edits only their workspaces' rows; superusers see all."""
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return scope_to_user(super().get_queryset(request), request.user)  # type: ignore[arg-type]
+
+
+class WorkspaceScopedInline(MembershipPermissions, ScopedChoicesMixin):
+    """Mix into an inline: the parent is already scoped; permissions follow membership."""

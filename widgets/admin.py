@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin
 
 from security.domains import invalid_patterns
+from security.admin import WorkspaceScopedInline
 from widgets.models import WidgetConfig
 
 
@@ -24,7 +25,7 @@ class WidgetConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         return [v.strip() for v in value]
 
 
-class WidgetConfigInline(admin.StackedInline):  # type: ignore[type-arg]
+class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):  # type: ignore[type-arg]
     model = WidgetConfig
     form = WidgetConfigForm
     can_delete = False

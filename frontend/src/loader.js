@@ -12,14 +12,12 @@ const CHAT_ICON = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2
 // room in the page flow, so the widget never shifts the site's layout.
 const HOST_STYLE = 'all:initial;position:fixed;z-index:2147483000;top:0;left:0;width:0;height:0';
 
+// Just enough to draw the launcher; the core adds the rest (hover, badge, open state).
 const LAUNCHER_CSS =
-  '.l{position:fixed;bottom:20px;right:20px;width:56px;height:56px;margin:0;padding:0;border:0;' +
-  'border-radius:50%;background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);' +
-  'box-shadow:0 4px 14px rgba(0,0,0,.2);cursor:pointer;display:flex;align-items:center;' +
-  'justify-content:center;transition:transform .15s}' +
-  '.l:hover{transform:scale(1.06)}' +
-  '.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}' +
-  '.l.left{right:auto;left:20px}.l svg{width:28px;height:28px;fill:currentColor}';
+  '.l{position:fixed;bottom:20px;right:20px;width:56px;height:56px;border:0;border-radius:50%;' +
+  'background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);box-shadow:0 4px 14px #0003;' +
+  'cursor:pointer;display:grid;place-items:center}.left{right:auto;left:20px}' +
+  '.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}.l svg{width:28px;fill:currentColor}';
 
 (() => {
   const w = window;
@@ -34,7 +32,7 @@ const LAUNCHER_CSS =
   const base = script && platformBase(script.src);
   const host = d.createElement('div');
   if (!config || !base || !host.attachShadow) {
-    console.warn('CustomerAgent: set window.CustomerAgent = {agentId} or data-agent-id.');
+    console.warn('CustomerAgent: no agentId');
     return;
   }
 
@@ -101,9 +99,9 @@ const LAUNCHER_CSS =
 
   // Before the core is in, a click means "open"; afterwards the API routes it to the core.
   launcher.addEventListener('click', () => (mounted ? api.toggle() : api.open()));
-  for (const type of ['pointerenter', 'focus', 'touchstart']) {
-    launcher.addEventListener(type, load, { passive: true });
-  }
+  // Pointing at or focusing the launcher announces a click: start the download now.
+  launcher.addEventListener('pointerenter', load);
+  launcher.addEventListener('focus', load);
 
   const attachHost = () => d.body.appendChild(host);
   if (d.body) attachHost();

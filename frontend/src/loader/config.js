@@ -3,8 +3,7 @@
 // Fields of window.CustomerAgent the widget understands (see CONTRACT.md, "Embedding").
 const CONFIG_FIELDS = ['customer', 'customerToken', 'userHash', 'locale', 'open'];
 
-const isPlainObject = (value) =>
-  value != null && Object.prototype.toString.call(value) === '[object Object]';
+const isPlainObject = (value) => !!value && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * The embed config, from `window.CustomerAgent` when the site set it, else from the

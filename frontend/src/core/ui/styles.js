@@ -45,6 +45,7 @@ background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);cursor:poin
 .sd:focus-visible{outline:2px solid var(--ca-primary,#4f46e5);outline-offset:2px}
 .sd svg{width:18px;height:18px;fill:currentColor}
 .ft{padding:6px 0 8px;text-align:center;font-size:11px;color:#9ca3af;background:var(--ca-bg,#fff)}
+.l{transition:transform .15s}.l:hover{transform:scale(1.06)}
 .l .ic-x{display:none}
 .l[aria-expanded=true] .ic-x{display:block}
 .l[aria-expanded=true] svg:not(.ic-x){display:none}
@@ -55,5 +56,5 @@ font:600 12px/20px system-ui,sans-serif;text-align:center;box-sizing:border-box}
 .cp textarea{font-size:16px}
 .l[aria-expanded=true]{display:none}
 }
-@media (prefers-reduced-motion:reduce){.p,.ty span{animation:none}}
+@media (prefers-reduced-motion:reduce){.p,.ty span{animation:none}.l{transition:none}}
 `;

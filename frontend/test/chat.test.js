@@ -1,0 +1,366 @@
+// The conversation controller driven end to end with a fake server: session HTTP API,
+// websocket and storage. These are the reliability promises the visitor relies on.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createChat } from '../src/core/chat.js';
+import { createStore } from '../src/core/storage.js';
+import { fakeFetch, fakeTimers, fakeWebSocketClass, MemoryStorage, settle } from './helpers.js';
+
+const BASE = 'http://platform.test';
+const HOUR = 3600 * 1000;
+
+function sessionBody(overrides = {}) {
+  return {
+    token: 'tok-1',
+    refreshToken: 'ref-1',
+    expiresAt: new Date(Date.now() + HOUR).toISOString(),
+    visitorId: 'v_1',
+    config: { agentId: 'agt_1', name: 'Acme Support', greeting: 'Hi!', theme: { primaryColor: '#4f46e5' }, position: 'bottom-right' },
+    variants: {},
+    customer: null,
+    conversation: null,
+    ...overrides,
+  };
+}
+
+function setup({ storage = new MemoryStorage(), routes = {}, session = sessionBody() } = {}) {
+  const { FakeWebSocket, sockets } = fakeWebSocketClass();
+  const timers = fakeTimers();
+  const sessions = [];
+  const { fetchImpl, calls } = fakeFetch({
+    '/api/v2/widget/session/refresh': () => [401, { error: { code: 'invalid_refresh_token', message: 'spent' } }],
+    '/api/v2/widget/session': (url, init) => {
+      sessions.push(JSON.parse(init.body));
+      return [200, typeof session === 'function' ? session(sessions.length) : session];
+    },
+    ...routes,
+  });
+  const events = [];
+  let counter = 0;
+  const chat = createChat({
+    base: BASE,
+    agentId: 'agt_1',
+    identity: {},
+    store: createStore(storage, 'agt_1'),
+    page: { href: 'https://acme.example/shop', referrer: 'https://search.example/' },
+    fetchImpl,
+    WebSocketImpl: FakeWebSocket,
+    timers,
+    random: () => 0.5,
+    newId: () => `client-${++counter}`,
+    onEvent: (type, payload) => events.push([type, payload]),
+  });
+  const eventsOf = (type) => events.filter(([t]) => t === type).map(([, p]) => p);
+  return { chat, storage, sockets, timers, calls, sessions, events, eventsOf, lastSocket: () => sockets[sockets.length - 1] };
+}
+
+const outboxOf = (storage) => JSON.parse(storage.getItem('ca:agt_1:outbox') || '[]');
+
+test('it creates a session without cookies and remembers the visitor id', async () => {
+  const { chat, calls, storage, sessions } = setup();
+  await chat.start();
+  assert.deepEqual(sessions[0], { agentId: 'agt_1', url: 'https://acme.example/shop', referrer: 'https://search.example/' });
+  assert.equal(calls[0].init.credentials, 'omit');
+  assert.equal(storage.getItem('ca:agt_1:visitor'), '"v_1"');
+});
+
+test('it reuses the stored visitor id on the next page load', async () => {
+  const storage = new MemoryStorage({ 'ca:agt_1:visitor': '"v_42"' });
+  const { chat, sessions } = setup({ storage });
+  await chat.start();
+  assert.equal(sessions[0].visitorId, 'v_42');
+});
+
+test('it sends identity fields with the session request', async () => {
+  const { chat, sessions } = setup();
+  chat.identify({ customer: { id: 'c1', email: 'ann@example.com' }, userHash: 'abc', ignored: 1 });
+  await settle();
+  assert.deepEqual(sessions.at(-1).customer, { id: 'c1', email: 'ann@example.com' });
+  assert.equal(sessions.at(-1).userHash, 'abc');
+  assert.equal('ignored' in sessions.at(-1), false);
+});
+
+test('it does not open a websocket for a visitor who has not engaged', async () => {
+  const { chat, sockets } = setup();
+  await chat.start();
+  assert.equal(sockets.length, 0);
+  chat.goLive();
+  assert.equal(sockets.length, 1);
+});
+
+test('it authenticates the websocket by subprotocol, never in the URL', async () => {
+  const { chat, lastSocket, calls } = setup();
+  await chat.start();
+  chat.goLive();
+  assert.equal(lastSocket().url, 'ws://platform.test/ws/widget/');
+  assert.deepEqual(lastSocket().protocols, ['customeragent.v2', 'auth.tok-1']);
+  assert.ok(calls.every((call) => !call.url.includes('tok-1')));
+});
+
+test('a message is stored in the outbox before it is sent, and leaves it on ack', async () => {
+  const { chat, storage, lastSocket, eventsOf } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  const clientId = chat.send('  Where is my order?  ');
+  assert.deepEqual(outboxOf(storage).map((e) => [e.clientId, e.text]), [[clientId, 'Where is my order?']]);
+  assert.deepEqual(lastSocket().sent.at(-1), { type: 'message.send', clientId, text: 'Where is my order?' });
+  assert.equal(chat.state.messages[0].state, 'sending');
+
+  lastSocket().serverSend({ type: 'message.ack', clientId, id: 'm1', createdAt: '2025-01-01T10:00:00Z' });
+  assert.deepEqual(outboxOf(storage), []);
+  assert.equal(chat.state.messages[0].state, 'sent');
+  assert.deepEqual(eventsOf('messages').at(-1).fresh.map((m) => m.id), ['m1']);
+});
+
+test('a message written while offline is delivered after connecting', async () => {
+  const { chat, lastSocket, sockets } = setup();
+  const clientId = chat.send('hello?'); // before the session even exists
+  await chat.start();
+  assert.equal(sockets.length, 1); // something to deliver: connect
+  lastSocket().serverReady();
+  assert.deepEqual(lastSocket().sent, [{ type: 'message.send', clientId, text: 'hello?' }]);
+});
+
+test('unacknowledged messages are resent with their original clientId after a reconnect', async () => {
+  const { chat, lastSocket, sockets, timers } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  const first = chat.send('one');
+  lastSocket().serverSend({ type: 'message.ack', clientId: first, id: 'm1', createdAt: '2025-01-01T10:00:00Z' });
+  const second = chat.send('two');
+  lastSocket().serverClose(1006); // lost before the ack
+  assert.equal(timers.runNext() > 0, true); // backoff, not a tight loop
+  assert.equal(sockets.length, 2);
+  lastSocket().serverReady({ conversationId: 'conv_1' });
+  assert.deepEqual(lastSocket().sent, [
+    { type: 'sync', after: 'm1' },
+    { type: 'message.send', clientId: second, text: 'two' },
+  ]);
+});
+
+test('the outbox survives a reload and is delivered by the next page', async () => {
+  const storage = new MemoryStorage();
+  const first = setup({ storage });
+  await first.chat.start();
+  const clientId = first.chat.send('sent just before the reload');
+
+  const second = setup({ storage });
+  assert.deepEqual(second.chat.state.messages.map((m) => [m.clientId, m.state]), [[clientId, 'sending']]);
+  await second.chat.start();
+  second.lastSocket().serverReady();
+  assert.deepEqual(second.lastSocket().sent, [{ type: 'message.send', clientId, text: 'sent just before the reload' }]);
+});
+
+test('an agent message is shown and announced once, however often it is repeated', async () => {
+  const { chat, lastSocket, eventsOf } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  const frame = { type: 'message', id: 'm7', role: 'agent', text: 'Hi Ann', createdAt: '2025-01-01T10:00:00Z', clientId: null };
+  lastSocket().serverSend(frame);
+  lastSocket().serverSend(frame);
+  assert.equal(chat.state.messages.length, 1);
+  assert.equal(eventsOf('messages').flatMap((p) => p.fresh).length, 1);
+});
+
+test('streamed deltas show as they arrive and hide the typing dots', async () => {
+  const { chat, lastSocket, eventsOf } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  lastSocket().serverSend({ type: 'typing', role: 'agent', state: true });
+  assert.equal(eventsOf('typing').at(-1), true);
+  lastSocket().serverSend({ type: 'message.delta', id: 'm8', delta: 'Sure, ' });
+  assert.equal(eventsOf('typing').at(-1), false);
+  lastSocket().serverSend({ type: 'message.delta', id: 'm8', delta: 'one moment' });
+  assert.equal(chat.state.messages[0].text, 'Sure, one moment');
+  lastSocket().serverSend({ type: 'message', id: 'm8', role: 'agent', text: 'Sure, one moment.', createdAt: '2025-01-01T10:00:00Z' });
+  assert.equal(chat.state.messages.length, 1);
+  assert.equal(chat.state.messages[0].text, 'Sure, one moment.');
+});
+
+test('on close 4401 it gets a new session and reconnects with the new token', async () => {
+  const { chat, lastSocket, sockets, timers, sessions } = setup({ session: (n) => sessionBody({ token: `tok-${n}` }) });
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  lastSocket().serverClose(4401);
+  await settle();
+  assert.equal(sessions.length, 2); // the spent refresh token was refused, so a new session
+  timers.runNext();
+  assert.equal(sockets.length, 2);
+  assert.deepEqual(lastSocket().protocols, ['customeragent.v2', 'auth.tok-2']);
+});
+
+test('on close 4401 it prefers the refresh endpoint when it works', async () => {
+  const { chat, lastSocket, sessions, calls } = setup({
+    routes: { '/api/v2/widget/session/refresh': () => [200, { token: 'tok-r', refreshToken: 'ref-2', expiresAt: new Date(Date.now() + HOUR).toISOString() }] },
+  });
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  lastSocket().serverClose(4401);
+  await settle();
+  assert.equal(sessions.length, 1);
+  assert.deepEqual(calls.at(-1).body, { refreshToken: 'ref-1' });
+  assert.equal(chat.token(), 'tok-r');
+});
+
+test('on close 4403 it shows an error and stops reconnecting', async () => {
+  const { chat, lastSocket, sockets, timers, eventsOf } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverClose(4403);
+  assert.equal(eventsOf('error').at(-1).fatal, true);
+  assert.equal(timers.delays().length, 1); // only the token renewal remains scheduled
+  assert.equal(sockets.length, 1);
+});
+
+test('on close 4429 it waits at least 15 seconds', async () => {
+  const { chat, lastSocket, timers } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverClose(4429);
+  assert.ok(Math.min(...timers.delays()) >= 15000);
+});
+
+test('it renews the session a minute before it expires', async () => {
+  const { chat, timers } = setup({ session: sessionBody({ expiresAt: new Date(Date.now() + 10 * 60 * 1000).toISOString() }) });
+  await chat.start();
+  const [delay] = timers.delays();
+  assert.ok(delay > 8.9 * 60 * 1000 && delay <= 9 * 60 * 1000, `renews after ${delay} ms`);
+});
+
+test('it retries the session after a network error', async () => {
+  let failures = 1;
+  const { chat, timers, sessions } = setup({
+    session: () => {
+      if (failures-- > 0) throw new TypeError('Failed to fetch');
+      return sessionBody();
+    },
+  });
+  await chat.start();
+  assert.equal(sessions.length, 1);
+  timers.runNext();
+  await settle();
+  assert.equal(sessions.length, 2);
+  assert.equal(chat.token(), 'tok-1');
+});
+
+test('it reports a refused session as a fatal error', async () => {
+  const { chat, eventsOf, timers } = setup({
+    routes: { '/api/v2/widget/session': () => [403, { error: { code: 'origin_not_allowed', message: 'Not on this site' } }] },
+  });
+  await chat.start();
+  assert.deepEqual(eventsOf('error'), [{ code: 'origin_not_allowed', message: 'Not on this site', fatal: true }]);
+  assert.equal(timers.pending(), 0);
+});
+
+test('it paints the cached conversation at once, then loads what it missed with the token in a header', async () => {
+  const storage = new MemoryStorage({
+    'ca:agt_1:history': JSON.stringify({
+      conversationId: 'conv_1',
+      messages: [{ id: 'm1', role: 'agent', text: 'cached', createdAt: '2025-01-01T10:00:00Z', clientId: null }],
+    }),
+  });
+  const { chat, calls } = setup({
+    storage,
+    session: sessionBody({ conversation: { id: 'conv_1', status: 'open' } }),
+    routes: {
+      '/conversations/conv_1/messages': () => [
+        200,
+        { messages: [{ id: 'm2', role: 'agent', text: 'new', createdAt: '2025-01-01T10:01:00Z', clientId: null }], hasMore: false },
+      ],
+    },
+  });
+  assert.deepEqual(chat.state.messages.map((m) => m.text), ['cached']);
+  await chat.start();
+  await settle();
+  const history = calls.find((c) => c.url.includes('/messages'));
+  assert.equal(history.url, `${BASE}/api/v2/widget/conversations/conv_1/messages?after=m1`);
+  assert.equal(history.init.headers.Authorization, 'Bearer tok-1');
+  assert.deepEqual(chat.state.messages.map((m) => m.text), ['cached', 'new']);
+  assert.equal(JSON.parse(storage.getItem('ca:agt_1:history')).messages.length, 2);
+});
+
+test('it follows the history pages while the server says there are more', async () => {
+  const pages = {
+    '': { messages: [{ id: 'm1', role: 'agent', text: 'a', createdAt: '2025-01-01T10:00:00Z' }], hasMore: true },
+    m1: { messages: [{ id: 'm2', role: 'agent', text: 'b', createdAt: '2025-01-01T10:01:00Z' }], hasMore: false },
+  };
+  const { chat } = setup({
+    session: sessionBody({ conversation: { id: 'conv_1', status: 'open' } }),
+    routes: { '/conversations/conv_1/messages': (url) => [200, pages[new URL(url).searchParams.get('after') || '']] },
+  });
+  await chat.start();
+  await settle();
+  await settle();
+  assert.deepEqual(chat.state.messages.map((m) => m.id), ['m1', 'm2']);
+});
+
+test('it uses the messages in the session answer without fetching history', async () => {
+  const { chat, calls } = setup({
+    session: sessionBody({ conversation: { id: 'conv_1', status: 'open', messages: [{ id: 'm1', role: 'staff', text: 'Hello from Sam', createdAt: '2025-01-01T10:00:00Z' }] } }),
+  });
+  await chat.start();
+  assert.deepEqual(chat.state.messages.map((m) => m.text), ['Hello from Sam']);
+  assert.ok(!calls.some((c) => c.url.includes('/messages')));
+});
+
+test('it drops a cached conversation the server no longer has for this visitor', async () => {
+  const storage = new MemoryStorage({
+    'ca:agt_1:history': JSON.stringify({ conversationId: 'conv_old', messages: [{ id: 'm1', role: 'agent', text: 'old', createdAt: '2025-01-01T10:00:00Z' }] }),
+  });
+  const { chat } = setup({ storage });
+  await chat.start();
+  assert.deepEqual(chat.state.messages, []);
+  assert.equal(storage.getItem('ca:agt_1:history'), null);
+});
+
+test('a message the server already stored leaves the outbox even if the ack was lost', async () => {
+  const storage = new MemoryStorage({
+    'ca:agt_1:outbox': JSON.stringify([{ clientId: 'c-lost', text: 'hi', createdAt: '2025-01-01T10:00:00Z' }]),
+  });
+  const { chat } = setup({
+    storage,
+    session: sessionBody({ conversation: { id: 'conv_1', messages: [{ id: 'm1', role: 'customer', text: 'hi', clientId: 'c-lost', createdAt: '2025-01-01T10:00:01Z' }] } }),
+  });
+  await chat.start();
+  assert.deepEqual(outboxOf(storage), []);
+  assert.deepEqual(chat.state.messages.map((m) => [m.id, m.state]), [['m1', 'sent']]);
+});
+
+test('it refuses empty and over-long messages', async () => {
+  const { chat, eventsOf } = setup();
+  assert.equal(chat.send('   '), null);
+  assert.equal(chat.send('x'.repeat(4001)), null);
+  assert.equal(eventsOf('error').at(-1).code, 'message_too_long');
+  assert.notEqual(chat.send('x'.repeat(4000)), null);
+});
+
+test('logout forgets everything and starts a new anonymous visitor', async () => {
+  const storage = new MemoryStorage();
+  const { chat, sessions } = setup({ storage });
+  chat.identify({ customer: { id: 'c1' } });
+  await settle();
+  chat.send('private question');
+  await chat.logout();
+  assert.deepEqual(chat.state.messages, []);
+  assert.deepEqual(sessions.at(-1), { agentId: 'agt_1', url: 'https://acme.example/shop', referrer: 'https://search.example/' });
+  assert.equal(outboxOf(storage).length, 0);
+});
+
+test('visitor typing is throttled and ends with a stop frame', async () => {
+  const { chat, lastSocket } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  chat.typing();
+  chat.typing();
+  chat.typing();
+  assert.deepEqual(lastSocket().sent, [{ type: 'typing', state: true }]);
+  chat.send('done');
+  assert.deepEqual(lastSocket().sent[1], { type: 'typing', state: false });
+});
