@@ -62,8 +62,9 @@ def outsider(other_workspace: Workspace) -> Any:
     return user
 
 
-def make_agent(workspace: Workspace, *, name: str = "Helper", domains: list[str] | None = None
-               ) -> Agent:
+def make_agent(
+    workspace: Workspace, *, name: str = "Helper", domains: list[str] | None = None
+) -> Agent:
     agent = Agent.objects.create(workspace=workspace, name=name, greeting="Hello there!")
     WidgetConfig.objects.create(
         agent=agent, allowed_domains=domains if domains is not None else ["shop.example.com"]
@@ -75,8 +76,9 @@ def make_agent(workspace: Workspace, *, name: str = "Helper", domains: list[str]
 def agent(workspace: Workspace) -> Agent:
     agent = make_agent(workspace, domains=["shop.example.com", "*.example.org", "127.0.0.1"])
     for title, body in KNOWLEDGE:
-        KnowledgeArticle.objects.create(agent=agent, title=title, body=body,
-                                        source_url="https://shop.example.com/help")
+        KnowledgeArticle.objects.create(
+            agent=agent, title=title, body=body, source_url="https://shop.example.com/help"
+        )
     return agent
 
 
@@ -86,10 +88,16 @@ def other_agent(other_workspace: Workspace) -> Agent:
 
 
 KNOWLEDGE = [
-    ("Shipping times", "Standard shipping takes 3-5 business days. Express shipping takes "
-                       "1-2 business days and costs $15. We ship to Canada in 7-10 days."),
-    ("Returns and refunds", "Return any unused item within 30 days of delivery for a full "
-                            "refund. Refunds reach your card within 5 business days."),
+    (
+        "Shipping times",
+        "Standard shipping takes 3-5 business days. Express shipping takes "
+        "1-2 business days and costs $15. We ship to Canada in 7-10 days.",
+    ),
+    (
+        "Returns and refunds",
+        "Return any unused item within 30 days of delivery for a full "
+        "refund. Refunds reach your card within 5 business days.",
+    ),
     ("Warranty", "Tents and backpacks have a lifetime warranty against manufacturing defects."),
     ("Payment methods", "We accept Visa, Mastercard, PayPal and Apple Pay."),
 ]

@@ -35,13 +35,15 @@ class MembershipAdmin(WorkspaceScopedAdmin):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if field is not None and db_field.name == "user" and not request.user.is_superuser:
             # Only people already in one of your workspaces, never the whole user table.
-            field.queryset = get_user_model().objects.filter(
-                memberships__workspace__memberships__user=request.user
-            ).distinct()
+            field.queryset = (
+                get_user_model()
+                .objects.filter(memberships__workspace__memberships__user=request.user.pk)
+                .distinct()
+            )
         return field
 
 
-class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):  # type: ignore[type-arg]
+class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):
     model = KnowledgeArticle
     extra = 0
     fields = ["title", "is_published", "source_url", "updated_at"]
@@ -55,8 +57,16 @@ class AgentAdmin(WorkspaceScopedAdmin):
     list_filter = ["is_active", "workspace"]
     search_fields = ["name", "public_id"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
-    fields = ["workspace", "name", "public_id", "greeting", "avatar_url", "is_active",
-              "created_at", "updated_at"]
+    fields = [
+        "workspace",
+        "name",
+        "public_id",
+        "greeting",
+        "avatar_url",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [WidgetConfigInline, KnowledgeArticleInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:

@@ -54,9 +54,7 @@ class Agent(models.Model):
     public_id = models.CharField(max_length=40, unique=True, default=new_agent_id, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="agents")
     name = models.CharField(max_length=120)
-    greeting = models.CharField(
-        max_length=500, blank=True, default="Hi! How can I help you today?"
-    )
+    greeting = models.CharField(max_length=500, blank=True, default="Hi! How can I help you today?")
     avatar_url = models.URLField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -85,9 +83,7 @@ class KnowledgeArticle(models.Model):
 
     class Meta:
         ordering = ["title"]
-        indexes = [
-            models.Index(fields=["agent", "is_published"], name="article_agent_published")
-        ]
+        indexes = [models.Index(fields=["agent", "is_published"], name="article_agent_published")]
 
     def __str__(self) -> str:
         return self.title

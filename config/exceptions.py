@@ -52,8 +52,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         message = str(exc.detail)
     headers = {}
-    if isinstance(exc, exceptions.Throttled) and exc.wait:
-        headers["Retry-After"] = str(int(exc.wait))
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait:
+        headers["Retry-After"] = str(int(wait))
     logger.info("%s %s -> %s %s", getattr(request, "method", "?"), path, exc.status_code, code)
     return Response(error_body(code, message, **extra), status=exc.status_code, headers=headers)
 

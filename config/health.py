@@ -55,5 +55,7 @@ def readyz(request: HttpRequest) -> JsonResponse:
             results[name] = f"failing: {type(exc).__name__}"
     failing = [name for name, state in results.items() if state != "ok"]
     status = 503 if failing else 200
-    return JsonResponse({"status": "failing" if failing else "ok", "checks": results,
-                         "failing": failing}, status=status)
+    return JsonResponse(
+        {"status": "failing" if failing else "ok", "checks": results, "failing": failing},
+        status=status,
+    )

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -9,7 +9,7 @@ from conversations.api.widget import HistoryView, SessionRefreshView, SessionVie
 from widgets.api.events import EventsView
 from widgets.api.loader import widget_loader
 
-widget_api = [
+widget_api: list[URLPattern | URLResolver] = [
     path("session", SessionView.as_view(), name="widget-session"),
     path("session/refresh", SessionRefreshView.as_view(), name="widget-session-refresh"),
     path("events", EventsView.as_view(), name="widget-events"),
@@ -20,7 +20,7 @@ widget_api = [
     ),
 ]
 
-api_v2 = [
+api_v2: list[URLPattern | URLResolver] = [
     path("widget/", include(widget_api)),
     path("auth/token", TokenObtainPairView.as_view(), name="auth-token"),
     path("auth/token/refresh", TokenRefreshView.as_view(), name="auth-token-refresh"),

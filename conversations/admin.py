@@ -10,11 +10,11 @@ from conversations.models import Conversation, Message
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 
-class MessageInline(WorkspaceScopedInline, admin.TabularInline):  # type: ignore[type-arg]
+class MessageInline(WorkspaceScopedInline, admin.TabularInline):
     model = Message
     extra = 0
     fields = ["created_at", "role", "text", "public_id"]
-    readonly_fields = fields
+    readonly_fields = ["created_at", "role", "text", "public_id"]
     can_delete = False
     ordering = ["id"]
 
@@ -25,12 +25,28 @@ class MessageInline(WorkspaceScopedInline, admin.TabularInline):  # type: ignore
 @admin.register(Conversation)
 class ConversationAdmin(WorkspaceScopedAdmin):
     agents_may_edit = True
-    list_display = ["public_id", "agent", "status", "visitor_id", "customer", "origin",
-                    "last_message_at"]
+    list_display = [
+        "public_id",
+        "agent",
+        "status",
+        "visitor_id",
+        "customer",
+        "origin",
+        "last_message_at",
+    ]
     list_filter = ["status", "agent__workspace", "agent"]
     search_fields = ["public_id", "visitor_id", "messages__text", "customer__email"]
-    readonly_fields = ["public_id", "agent", "visitor_id", "customer", "origin", "page_url",
-                       "created_at", "updated_at", "last_message_at"]
+    readonly_fields = [
+        "public_id",
+        "agent",
+        "visitor_id",
+        "customer",
+        "origin",
+        "page_url",
+        "created_at",
+        "updated_at",
+        "last_message_at",
+    ]
     inlines = [MessageInline]
     date_hierarchy = "created_at"
 
@@ -43,8 +59,15 @@ class MessageAdmin(WorkspaceScopedAdmin):
     list_display = ["public_id", "conversation", "role", "short_text", "created_at"]
     list_filter = ["role", "conversation__agent"]
     search_fields = ["text", "public_id", "conversation__public_id"]
-    readonly_fields = ["public_id", "conversation", "role", "text", "client_id", "metadata",
-                       "created_at"]
+    readonly_fields = [
+        "public_id",
+        "conversation",
+        "role",
+        "text",
+        "client_id",
+        "metadata",
+        "created_at",
+    ]
 
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:

@@ -17,7 +17,9 @@ class Conversation(models.Model):
     public_id = models.CharField(
         max_length=40, unique=True, default=new_conversation_id, editable=False
     )
-    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="conversations")
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.CASCADE, related_name="conversations"
+    )
     visitor_id = models.CharField(max_length=64)
     customer = models.ForeignKey(
         "customers.Customer",
@@ -63,7 +65,9 @@ class Message(models.Model):
     workspace_path = "conversation__agent__workspace"
 
     public_id = models.CharField(max_length=40, unique=True, default=new_message_id, editable=False)
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
     text = models.TextField()
     # The id the widget generated; makes a retried send idempotent.

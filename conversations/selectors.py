@@ -46,7 +46,9 @@ def messages_after(
     """
     limit = limit or settings.WIDGET_HISTORY_PAGE_SIZE
     queryset = Message.objects.filter(conversation=conversation)
-    anchor = queryset.filter(public_id=after).values_list("id", flat=True).first() if after else None
+    anchor = (
+        queryset.filter(public_id=after).values_list("id", flat=True).first() if after else None
+    )
     if anchor is None:
         return _latest(queryset, limit)
     rows = list(queryset.filter(id__gt=anchor).order_by("id")[: limit + 1])

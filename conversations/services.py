@@ -27,7 +27,9 @@ class Received:
     created: bool
 
 
-def _conversation_open(*, agent: Agent, visitor_id: str, origin: str, page_url: str) -> Conversation:
+def _conversation_open(
+    *, agent: Agent, visitor_id: str, origin: str, page_url: str
+) -> Conversation:
     existing = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
     if existing is not None:
         return existing
@@ -69,7 +71,10 @@ def message_receive(
                 agent=agent, visitor_id=visitor_id, origin=origin, page_url=page_url
             )
             message = Message.objects.create(
-                conversation=conversation, role=Message.Role.CUSTOMER, text=text, client_id=client_id
+                conversation=conversation,
+                role=Message.Role.CUSTOMER,
+                text=text,
+                client_id=client_id,
             )
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at, updated_at=timezone.now()
@@ -86,9 +91,7 @@ def message_receive(
 def _by_client_id(*, agent: Agent, visitor_id: str, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("conversation__agent")
-        .filter(
-            conversation__agent=agent, conversation__visitor_id=visitor_id, client_id=client_id
-        )
+        .filter(conversation__agent=agent, conversation__visitor_id=visitor_id, client_id=client_id)
         .first()
     )
 
@@ -112,7 +115,10 @@ def reply_generate(*, message_id: int) -> Message | None:
         return None
     agent = conversation.agent
     realtime.broadcast_typing(
-        agent_public_id=agent.public_id, visitor_id=conversation.visitor_id, role="agent", state=True
+        agent_public_id=agent.public_id,
+        visitor_id=conversation.visitor_id,
+        role="agent",
+        state=True,
     )
     history = [
         HistoryItem(role=m.role, text=m.text)

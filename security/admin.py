@@ -20,7 +20,7 @@ def _roles(request: HttpRequest) -> set[str]:
         return set()
     cached = getattr(request, "_workspace_roles", None)
     if cached is None:
-        cached = set(user.memberships.values_list("role", flat=True))  # type: ignore[union-attr]
+        cached = set(user.memberships.values_list("role", flat=True))
         request._workspace_roles = cached  # type: ignore[attr-defined]
     return set(cached)
 
@@ -63,13 +63,13 @@ class ScopedChoicesMixin:
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
     ) -> ModelChoiceField | None:
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
-        related: type[Model] = db_field.related_model  # type: ignore[assignment]
+        related: type[Model] = db_field.related_model
         if field is not None and hasattr(related, "workspace_path"):
             field.queryset = scope_to_user(field.queryset, request.user)  # type: ignore[arg-type]
         return field  # type: ignore[no-any-return]
 
 
-class WorkspaceScopedAdmin(MembershipPermissions, ScopedChoicesMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class WorkspaceScopedAdmin(MembershipPermissions, ScopedChoicesMixin, admin.ModelAdmin):
     """A staff member sees and edits only their workspaces' rows; superusers see all."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

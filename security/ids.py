@@ -15,7 +15,9 @@ def new_public_id(prefix: str) -> str:
 
 
 def is_public_id(value: object, prefix: str) -> bool:
-    return isinstance(value, str) and re.fullmatch(rf"{prefix}_[A-Za-z0-9]{{8,40}}", value) is not None
+    return (
+        isinstance(value, str) and re.fullmatch(rf"{prefix}_[A-Za-z0-9]{{8,40}}", value) is not None
+    )
 
 
 def new_agent_id() -> str:

@@ -5,12 +5,12 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
-from security.domains import invalid_patterns
 from security.admin import WorkspaceScopedInline
+from security.domains import invalid_patterns
 from widgets.models import WidgetConfig
 
 
-class WidgetConfigForm(forms.ModelForm):  # type: ignore[type-arg]
+class WidgetConfigForm(forms.ModelForm):
     class Meta:
         model = WidgetConfig
         fields = ["allowed_domains", "position", "theme", "features", "custom_css"]
@@ -25,7 +25,7 @@ class WidgetConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         return [v.strip() for v in value]
 
 
-class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):  # type: ignore[type-arg]
+class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):
     model = WidgetConfig
     form = WidgetConfigForm
     can_delete = False

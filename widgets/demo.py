@@ -62,8 +62,8 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
     """Create (or bring back to shape) the demo. Running it twice changes nothing."""
     users = get_user_model()
     admin_user, created = users.objects.get_or_create(
-        username="admin", defaults={"email": "admin@example.com", "is_staff": True,
-                                    "is_superuser": True}
+        username="admin",
+        defaults={"email": "admin@example.com", "is_staff": True, "is_superuser": True},
     )
     if created:
         admin_user.set_password(admin_password)
@@ -83,11 +83,14 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
     agent, _ = Agent.objects.get_or_create(
         workspace=workspace,
         name=DEMO_AGENT_NAME,
-        defaults={"greeting": "Hi! I'm Acme's assistant. Ask me about shipping, returns or "
-                              "your order."},
+        defaults={
+            "greeting": "Hi! I'm Acme's assistant. Ask me about shipping, returns or your order."
+        },
     )
     hosts = demo_hosts or ["localhost", "127.0.0.1"]
-    config, created = WidgetConfig.objects.get_or_create(agent=agent, defaults={"allowed_domains": hosts})
+    config, created = WidgetConfig.objects.get_or_create(
+        agent=agent, defaults={"allowed_domains": hosts}
+    )
     if not created and not set(hosts) <= set(config.allowed_domains):
         config.allowed_domains = sorted(set(config.allowed_domains) | set(hosts))
         config.save()

@@ -30,7 +30,9 @@ class WidgetConfig(models.Model):
         "optionally with scheme or port. Empty means nowhere.",
     )
     theme = models.JSONField(default=default_theme, blank=True)
-    position = models.CharField(max_length=16, choices=Position.choices, default=Position.BOTTOM_RIGHT)
+    position = models.CharField(
+        max_length=16, choices=Position.choices, default=Position.BOTTOM_RIGHT
+    )
     custom_css = models.TextField(blank=True)
     features = models.JSONField(default=default_features, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

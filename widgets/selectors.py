@@ -21,7 +21,7 @@ def _agent_key(agent_public_id: str) -> str:
 def allowed_domains_for(agent_public_id: str) -> list[str] | None:
     """An active agent's allowed domains (cached), or None when there is no such agent."""
     key = _agent_key(agent_public_id)
-    cached: list[str] | None | str = cache.get(key)
+    cached: list[str] | str | None = cache.get(key)
     if cached == "missing":
         return None
     if isinstance(cached, list):

@@ -17,7 +17,9 @@ from widgets.selectors import allowed_domains_forget
 
 
 @receiver([post_save, post_delete], sender=WidgetConfig)
-def widget_config_changed(sender: type[WidgetConfig], instance: WidgetConfig, **kwargs: Any) -> None:
+def widget_config_changed(
+    sender: type[WidgetConfig], instance: WidgetConfig, **kwargs: Any
+) -> None:
     allowed_domains_forget(instance.agent.public_id)
 
 

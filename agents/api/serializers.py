@@ -7,10 +7,20 @@ from agents.models import Agent
 
 class AgentOut(serializers.ModelSerializer[Agent]):
     id = serializers.CharField(source="public_id", read_only=True)
-    workspace = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    workspace: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Agent
-        fields = ["id", "workspace", "name", "greeting", "avatar_url", "is_active", "created_at",
-                  "updated_at"]
+        fields = [
+            "id",
+            "workspace",
+            "name",
+            "greeting",
+            "avatar_url",
+            "is_active",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = fields

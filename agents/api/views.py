@@ -8,26 +8,23 @@ from agents.models import Agent
 from security.scoping import scope_to_user
 
 
-class ScopedQuerysetMixin:
-    """The integrator API sees only the caller's workspaces (404 for anything else)."""
+class AgentList(generics.ListAPIView[Agent]):
+    """The caller's agents, across the workspaces they belong to."""
 
-    request: object
-
-    def scoped(self, queryset: QuerySet[Agent]) -> QuerySet[Agent]:
-        return scope_to_user(queryset, getattr(self.request, "user", None))
-
-
-class AgentList(ScopedQuerysetMixin, generics.ListAPIView[Agent]):
     serializer_class = AgentOut
 
     def get_queryset(self) -> QuerySet[Agent]:
-        return self.scoped(Agent.objects.select_related("workspace").order_by("name", "id"))
+        agents = Agent.objects.select_related("workspace").order_by("name", "id")
+        return scope_to_user(agents, self.request.user)  # type: ignore[arg-type]
 
 
-class AgentDetail(ScopedQuerysetMixin, generics.RetrieveAPIView[Agent]):
+class AgentDetail(generics.RetrieveAPIView[Agent]):
+    """One agent by public id; another workspace's agent is a plain 404."""
+
     serializer_class = AgentOut
     lookup_field = "public_id"
     lookup_url_kwarg = "agent_id"
 
     def get_queryset(self) -> QuerySet[Agent]:
-        return self.scoped(Agent.objects.select_related("workspace"))
+        agents = Agent.objects.select_related("workspace")
+        return scope_to_user(agents, self.request.user)  # type: ignore[arg-type]

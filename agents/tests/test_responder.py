@@ -39,10 +39,15 @@ class TestKnowledgeBaseResponder:
         assert reply.handoff_suggested
 
     def test_unpublished_and_other_agents_articles_are_never_used(self, agent, other_agent) -> None:
-        KnowledgeArticle.objects.create(agent=other_agent, title="Gift cards",
-                                        body="Gift cards never expire.")
-        KnowledgeArticle.objects.create(agent=agent, title="Secret sale",
-                                        body="The secret sale code is HUSH.", is_published=False)
+        KnowledgeArticle.objects.create(
+            agent=other_agent, title="Gift cards", body="Gift cards never expire."
+        )
+        KnowledgeArticle.objects.create(
+            agent=agent,
+            title="Secret sale",
+            body="The secret sale code is HUSH.",
+            is_published=False,
+        )
         assert not self.ask(agent, "Do gift cards expire?").answered
         assert not self.ask(agent, "secret sale code").answered
 

@@ -5,46 +5,76 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('agents', '0001_initial'),
+        ("agents", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailyEventCount',
+            name="DailyEventCount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(max_length=40)),
-                ('day', models.DateField()),
-                ('event', models.CharField(max_length=40)),
-                ('count', models.PositiveIntegerField()),
-                ('computed_at', models.DateTimeField(auto_now=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='agents.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=40)),
+                ("day", models.DateField()),
+                ("event", models.CharField(max_length=40)),
+                ("count", models.PositiveIntegerField()),
+                ("computed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="agents.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'agent_id', 'event'],
-                'constraints': [models.UniqueConstraint(fields=('agent_id', 'day', 'event'), name='uniq_daily_count')],
+                "ordering": ["-day", "agent_id", "event"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("agent_id", "day", "event"), name="uniq_daily_count"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WidgetEvent',
+            name="WidgetEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(max_length=40)),
-                ('domain', models.CharField(blank=True, max_length=255)),
-                ('event', models.CharField(max_length=40)),
-                ('session_id', models.CharField(blank=True, max_length=64)),
-                ('customer_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('metadata', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='agents.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=40)),
+                ("domain", models.CharField(blank=True, max_length=255)),
+                ("event", models.CharField(max_length=40)),
+                ("session_id", models.CharField(blank=True, max_length=64)),
+                ("customer_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("metadata", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="agents.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['agent_id', 'created_at'], name='event_agent_time'), models.Index(fields=['event', 'created_at'], name='event_type_time')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["agent_id", "created_at"], name="event_agent_time"),
+                    models.Index(fields=["event", "created_at"], name="event_type_time"),
+                ],
             },
         ),
     ]

@@ -19,13 +19,23 @@ PROBE = (
     " 'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'cache': s.CACHES['default']['BACKEND'],"
     " 'eager': s.CELERY_TASK_ALWAYS_EAGER, 'broker': s.CELERY_BROKER_URL}))"
 )
-BASE_ENV = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings",
-            "SECRET_KEY": "x" * 60}
+BASE_ENV = {
+    "PATH": os.environ["PATH"],
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+    "SECRET_KEY": "x" * 60,
+}
 
 
 def run(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**BASE_ENV, **env},
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**BASE_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_embedded_mode_without_services() -> None:
@@ -39,8 +49,11 @@ def test_embedded_mode_without_services() -> None:
 
 
 def test_services_mode_with_database_and_redis_urls() -> None:
-    result = run(PROBE, DATABASE_URL="postgres://u@db.internal:5432/ca",
-                 REDIS_URL="redis://cache.internal:6379/3")
+    result = run(
+        PROBE,
+        DATABASE_URL="postgres://u@db.internal:5432/ca",
+        REDIS_URL="redis://cache.internal:6379/3",
+    )
     assert result.returncode == 0, result.stderr
     chosen = json.loads(result.stdout)
     assert chosen["db"] == "django.db.backends.postgresql"
@@ -71,18 +84,33 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name: str, value: str) -
 
 def test_secret_key_is_required_when_debug_is_off() -> None:
     env = {k: v for k, v in BASE_ENV.items() if k != "SECRET_KEY"}
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
 
 
 def test_deploy_check_is_clean_in_a_proper_production_environment() -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
-        env={**BASE_ENV, "SECRET_KEY": "k8#Qz!vR2@mW5^tY7&uP0*eL3(oN6)jH9_bG1+cF4=dS" + "xZ" * 8,
-             "DEBUG": "false", "ALLOWED_HOSTS": "agent.example.com",
-             "PUBLIC_BASE_URL": "https://agent.example.com"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={
+            **BASE_ENV,
+            "SECRET_KEY": "k8#Qz!vR2@mW5^tY7&uP0*eL3(oN6)jH9_bG1+cF4=dS" + "xZ" * 8,
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "agent.example.com",
+            "PUBLIC_BASE_URL": "https://agent.example.com",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -17,7 +17,12 @@ from rest_framework.views import APIView
 
 from conversations.models import Conversation
 from conversations.selectors import conversation_current, message_out, messages_after
-from customers.sessions import WidgetSession, session_refresh, session_token_issue, session_token_verify
+from customers.sessions import (
+    WidgetSession,
+    session_refresh,
+    session_token_issue,
+    session_token_verify,
+)
 from customers.visitors import visitor_id_resolve
 from security.errors import (
     InvalidCustomerToken,
@@ -96,9 +101,13 @@ class SessionView(PublicWidgetView):
                 "referrer": serializers.CharField(required=False),
             },
         ),
-        responses={200: OpenApiResponse(description="token, refreshToken, expiresAt, visitorId, "
-                                                    "config, variants, customer, conversation"),
-                   **ERRORS},
+        responses={
+            200: OpenApiResponse(
+                description="token, refreshToken, expiresAt, visitorId, "
+                "config, variants, customer, conversation"
+            ),
+            **ERRORS,
+        },
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
@@ -127,7 +136,9 @@ class SessionView(PublicWidgetView):
 class SessionRefreshView(PublicWidgetView):
     @extend_schema(
         operation_id="widget_session_refresh",
-        request=inline_serializer("WidgetRefreshRequest", {"refreshToken": serializers.CharField()}),
+        request=inline_serializer(
+            "WidgetRefreshRequest", {"refreshToken": serializers.CharField()}
+        ),
         responses={200: OpenApiResponse(description="a new session pair"), **ERRORS},
         tags=["widget"],
     )

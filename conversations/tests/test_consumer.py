@@ -21,20 +21,25 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 
 def issue(agent: Any, origin: str = SITE_ORIGIN, visitor_id: str | None = None) -> tuple[str, str]:
     visitor = visitor_id or new_visitor_id()
-    return session_token_issue(agent_id=agent.public_id, visitor_id=visitor, origin=origin).token, visitor
+    return session_token_issue(
+        agent_id=agent.public_id, visitor_id=visitor, origin=origin
+    ).token, visitor
 
 
 async def connect(token: str, origin: str = SITE_ORIGIN) -> tuple[WebsocketCommunicator, bool, Any]:
     communicator = WebsocketCommunicator(
-        application, "/ws/widget/", headers=[(b"origin", origin.encode())],
+        application,
+        "/ws/widget/",
+        headers=[(b"origin", origin.encode())],
         subprotocols=["customeragent.v2", "auth." + token],
     )
     connected, subprotocol = await communicator.connect(timeout=5)
     return communicator, connected, subprotocol
 
 
-async def frames_until(communicator: WebsocketCommunicator, predicate: Any, limit: int = 20
-                       ) -> list[dict[str, Any]]:
+async def frames_until(
+    communicator: WebsocketCommunicator, predicate: Any, limit: int = 20
+) -> list[dict[str, Any]]:
     seen: list[dict[str, Any]] = []
     for _ in range(limit):
         frame = await communicator.receive_json_from(timeout=10)
@@ -55,13 +60,16 @@ async def ready(agent: Any, **kwargs: Any) -> tuple[WebsocketCommunicator, str]:
 
 async def test_ack_comes_only_after_the_row_exists_then_the_answer(agent) -> None:
     communicator, visitor = await ready(agent)
-    await communicator.send_json_to({"type": "message.send", "clientId": "c-1",
-                                     "text": "How long does express shipping take?"})
+    await communicator.send_json_to(
+        {"type": "message.send", "clientId": "c-1", "text": "How long does express shipping take?"}
+    )
     frames = await frames_until(communicator, lambda f: f["type"] == "message.ack")
     ack = frames[-1]
     stored = await sync_to_async(Message.objects.get)(public_id=ack["id"])
     assert stored.client_id == "c-1" and stored.role == "customer"
-    frames = await frames_until(communicator, lambda f: f["type"] == "message" and f["role"] == "agent")
+    frames = await frames_until(
+        communicator, lambda f: f["type"] == "message" and f["role"] == "agent"
+    )
     answer = frames[-1]
     assert "Express shipping takes 1-2 business days" in answer["text"]
     assert "Source: Shipping times" in answer["text"]
@@ -93,9 +101,16 @@ async def test_an_expired_token_closes_4401(agent) -> None:
     from customers.sessions import _signing_key
 
     past = datetime.now(UTC) - timedelta(hours=2)
-    claims = {"iss": "customeragent", "typ": "widget.access", "agt": agent.public_id,
-              "vid": new_visitor_id(), "org": SITE_ORIGIN, "cus": None,
-              "iat": int(past.timestamp()), "exp": int((past + timedelta(hours=1)).timestamp())}
+    claims = {
+        "iss": "customeragent",
+        "typ": "widget.access",
+        "agt": agent.public_id,
+        "vid": new_visitor_id(),
+        "org": SITE_ORIGIN,
+        "cus": None,
+        "iat": int(past.timestamp()),
+        "exp": int((past + timedelta(hours=1)).timestamp()),
+    }
     token = jwt.encode(claims, _signing_key("widget.access"), algorithm="HS256")
     communicator, _, _ = await connect(token)
     assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
@@ -112,8 +127,11 @@ async def test_sync_replays_what_was_missed(agent) -> None:
     conversation = await sync_to_async(Conversation.objects.create)(agent=agent, visitor_id=visitor)
     rows = []
     for index in range(4):
-        rows.append(await sync_to_async(Message.objects.create)(
-            conversation=conversation, role="customer", text=f"m{index}", client_id=f"c{index}"))
+        rows.append(
+            await sync_to_async(Message.objects.create)(
+                conversation=conversation, role="customer", text=f"m{index}", client_id=f"c{index}"
+            )
+        )
     communicator, connected, _ = await connect(token)
     ready_frame = await communicator.receive_json_from(timeout=5)
     assert ready_frame["conversationId"] == conversation.public_id
@@ -143,7 +161,9 @@ async def test_markup_is_stored_and_echoed_as_plain_text(agent) -> None:
     communicator, _ = await ready(agent)
     text = "<img src=x onerror=alert(1)> hello"
     await communicator.send_json_to({"type": "message.send", "clientId": "m-1", "text": text})
-    frames = await frames_until(communicator, lambda f: f["type"] == "message" and f["role"] == "customer")
+    frames = await frames_until(
+        communicator, lambda f: f["type"] == "message" and f["role"] == "customer"
+    )
     assert frames[-1]["text"] == text
     await communicator.disconnect()
 
@@ -154,7 +174,9 @@ async def test_another_tab_of_the_same_visitor_sees_the_conversation(agent) -> N
     tab_b, _, _ = await connect(token)
     await tab_a.receive_json_from(timeout=5)
     await tab_b.receive_json_from(timeout=5)
-    await tab_a.send_json_to({"type": "message.send", "clientId": "t-1", "text": "Warranty on tents?"})
+    await tab_a.send_json_to(
+        {"type": "message.send", "clientId": "t-1", "text": "Warranty on tents?"}
+    )
     frames = await frames_until(tab_b, lambda f: f["type"] == "message" and f["role"] == "agent")
     assert any(f.get("clientId") == "t-1" for f in frames)
     assert "lifetime warranty" in frames[-1]["text"]

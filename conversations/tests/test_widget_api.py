@@ -13,9 +13,13 @@ SESSION_URL = "/api/v2/widget/session"
 
 
 def start(client: Client, agent_id: str, origin: str | None = SITE_ORIGIN, **body: Any) -> Any:
-    headers = {"HTTP_ORIGIN": origin} if origin else {}
-    return client.post(SESSION_URL, data=json.dumps({"agentId": agent_id, **body}),
-                       content_type="application/json", **headers)
+    headers: dict[str, Any] = {"HTTP_ORIGIN": origin} if origin else {}
+    return client.post(
+        SESSION_URL,
+        data=json.dumps({"agentId": agent_id, **body}),
+        content_type="application/json",
+        **headers,
+    )
 
 
 def error_code(response: Any) -> str:
@@ -42,8 +46,9 @@ class TestSessionStart:
     @pytest.mark.parametrize(
         "origin", ["https://example.com.evil.net", "https://evilexample.com", "https://evil.test"]
     )
-    def test_other_origin_is_refused_without_cors_headers(self, client: Client, agent, origin
-                                                          ) -> None:
+    def test_other_origin_is_refused_without_cors_headers(
+        self, client: Client, agent, origin
+    ) -> None:
         response = start(client, agent.public_id, origin=origin)
         assert response.status_code == 403
         assert error_code(response) == "origin_not_allowed"
@@ -66,14 +71,16 @@ class TestSessionStart:
 
     @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"])
     def test_malformed_json_is_invalid_request(self, client: Client, agent, body: bytes) -> None:
-        response = client.post(SESSION_URL, data=body, content_type="application/json",
-                               HTTP_ORIGIN=SITE_ORIGIN)
+        response = client.post(
+            SESSION_URL, data=body, content_type="application/json", HTTP_ORIGIN=SITE_ORIGIN
+        )
         assert response.status_code == 400
         assert error_code(response) == "invalid_request"
 
     def test_missing_agent_id_is_invalid_request(self, client: Client, agent) -> None:
-        response = client.post(SESSION_URL, data="{}", content_type="application/json",
-                               HTTP_ORIGIN=SITE_ORIGIN)
+        response = client.post(
+            SESSION_URL, data="{}", content_type="application/json", HTTP_ORIGIN=SITE_ORIGIN
+        )
         assert response.status_code == 400
 
     def test_huge_body_is_413(self, client: Client, agent) -> None:
@@ -81,11 +88,14 @@ class TestSessionStart:
         assert response.status_code == 413
         assert error_code(response) == "payload_too_large"
 
-    def test_a_remembered_visitor_id_resumes_their_conversation(self, client: Client, agent
-                                                                ) -> None:
+    def test_a_remembered_visitor_id_resumes_their_conversation(
+        self, client: Client, agent
+    ) -> None:
         first = start(client, agent.public_id).json()
         conversation = Conversation.objects.create(agent=agent, visitor_id=first["visitorId"])
-        Message.objects.create(conversation=conversation, role="customer", text="hi", client_id="c1")
+        Message.objects.create(
+            conversation=conversation, role="customer", text="hi", client_id="c1"
+        )
         again = start(client, agent.public_id, visitorId=first["visitorId"]).json()
         assert again["visitorId"] == first["visitorId"]
         assert again["conversation"]["id"] == conversation.public_id
@@ -96,10 +106,12 @@ class TestSessionStart:
         assert body["visitorId"].startswith("vis_")
 
     def test_preflight_answers_only_known_origins(self, client: Client, agent) -> None:
-        ok = client.options(SESSION_URL, HTTP_ORIGIN=SITE_ORIGIN,
-                            HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
-        bad = client.options(SESSION_URL, HTTP_ORIGIN="https://evil.test",
-                             HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
+        ok = client.options(
+            SESSION_URL, HTTP_ORIGIN=SITE_ORIGIN, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        )
+        bad = client.options(
+            SESSION_URL, HTTP_ORIGIN="https://evil.test", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
+        )
         assert ok["Access-Control-Allow-Origin"] == SITE_ORIGIN
         assert "Access-Control-Allow-Origin" not in bad
 
@@ -124,15 +136,26 @@ class TestHistory:
         session = start(client, agent.public_id).json()
         conversation = Conversation.objects.create(agent=agent, visitor_id=session["visitorId"])
         for index in range(3):
-            Message.objects.create(conversation=conversation, role="customer", text=f"m{index}",
-                                   client_id=f"c{index}")
+            Message.objects.create(
+                conversation=conversation, role="customer", text=f"m{index}", client_id=f"c{index}"
+            )
         return session, conversation
 
-    def get(self, client: Client, conversation_id: str, token: str, after: str = "",
-            origin: str = SITE_ORIGIN) -> Any:
+    def get(
+        self,
+        client: Client,
+        conversation_id: str,
+        token: str,
+        after: str = "",
+        origin: str = SITE_ORIGIN,
+    ) -> Any:
         url = f"/api/v2/widget/conversations/{conversation_id}/messages"
-        return client.get(url, {"after": after} if after else {}, HTTP_ORIGIN=origin,
-                          HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client.get(
+            url,
+            {"after": after} if after else {},
+            HTTP_ORIGIN=origin,
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
 
     def test_it_returns_messages_after_an_id(self, client: Client, agent) -> None:
         session, conversation = self.setup_conversation(client, agent)
@@ -145,19 +168,24 @@ class TestHistory:
 
     def test_it_needs_a_token(self, client: Client, agent) -> None:
         _, conversation = self.setup_conversation(client, agent)
-        response = client.get(f"/api/v2/widget/conversations/{conversation.public_id}/messages",
-                              HTTP_ORIGIN=SITE_ORIGIN)
+        response = client.get(
+            f"/api/v2/widget/conversations/{conversation.public_id}/messages",
+            HTTP_ORIGIN=SITE_ORIGIN,
+        )
         assert response.status_code == 401
 
     def test_a_forged_token_is_401(self, client: Client, agent) -> None:
         session, conversation = self.setup_conversation(client, agent)
-        forged = session["token"][:-4] + ("AAAA" if not session["token"].endswith("AAAA") else "BBBB")
+        forged = session["token"][:-4] + (
+            "AAAA" if not session["token"].endswith("AAAA") else "BBBB"
+        )
         assert self.get(client, conversation.public_id, forged).status_code == 401
 
     def test_a_token_from_another_origin_is_403(self, client: Client, agent) -> None:
         session, conversation = self.setup_conversation(client, agent)
-        response = self.get(client, conversation.public_id, session["token"],
-                            origin="https://blog.example.org")
+        response = self.get(
+            client, conversation.public_id, session["token"], origin="https://blog.example.org"
+        )
         assert response.status_code == 403
 
     def test_another_visitors_conversation_is_404(self, client: Client, agent) -> None:
@@ -171,8 +199,12 @@ class TestHistory:
 @pytest.mark.django_db
 class TestRefresh:
     def refresh(self, client: Client, token: str, origin: str = SITE_ORIGIN) -> Any:
-        return client.post("/api/v2/widget/session/refresh", data=json.dumps({"refreshToken": token}),
-                           content_type="application/json", HTTP_ORIGIN=origin)
+        return client.post(
+            "/api/v2/widget/session/refresh",
+            data=json.dumps({"refreshToken": token}),
+            content_type="application/json",
+            HTTP_ORIGIN=origin,
+        )
 
     def test_a_refresh_token_works_once_and_reuse_revokes_the_family(self, client, agent) -> None:
         session = start(client, agent.public_id).json()

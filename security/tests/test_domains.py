@@ -53,9 +53,9 @@ def test_idn_hosts_compare_in_punycode() -> None:
 
 
 def test_it_reports_invalid_patterns() -> None:
-    assert invalid_patterns(["ok.example.com", "*.ok.com", "bad host", "ftp://x.com", "a:99999"]) == [
-        "bad host", "ftp://x.com", "a:99999"
-    ]
+    assert invalid_patterns(
+        ["ok.example.com", "*.ok.com", "bad host", "ftp://x.com", "a:99999"]
+    ) == ["bad host", "ftp://x.com", "a:99999"]
 
 
 def test_domain_hash_is_stable_per_host() -> None:

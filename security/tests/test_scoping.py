@@ -12,8 +12,9 @@ from conversations.models import Conversation, Message
 @pytest.fixture
 def conversation(agent) -> Conversation:
     conversation = Conversation.objects.create(agent=agent, visitor_id="vis_aaaaaaaaaaaaaaaa")
-    Message.objects.create(conversation=conversation, role="customer", text="acme secret question",
-                           client_id="c1")
+    Message.objects.create(
+        conversation=conversation, role="customer", text="acme secret question", client_id="c1"
+    )
     return conversation
 
 
@@ -32,8 +33,9 @@ class TestAdminScoping:
         assert page.status_code == 200
         assert "acme secret question" in page.content.decode()
 
-    def test_outsider_sees_no_other_workspace(self, outsider, agent, conversation, other_agent
-                                              ) -> None:
+    def test_outsider_sees_no_other_workspace(
+        self, outsider, agent, conversation, other_agent
+    ) -> None:
         client = admin_client(outsider)
         agents_page = client.get("/admin/agents/agent/").content.decode()
         assert agent.public_id not in agents_page and other_agent.public_id in agents_page
@@ -56,14 +58,20 @@ class TestAdminScoping:
             assert response.status_code in (302, 404)
             assert "acme secret question" not in response.content.decode()
 
-    def test_outsider_cannot_put_an_agent_into_another_workspace(self, outsider, workspace
-                                                                 ) -> None:
+    def test_outsider_cannot_put_an_agent_into_another_workspace(self, outsider, workspace) -> None:
         client = admin_client(outsider)
-        response = client.post("/admin/agents/agent/add/", {
-            "workspace": workspace.pk, "name": "Intruder", "greeting": "hi",
-            "widget_config-TOTAL_FORMS": "0", "widget_config-INITIAL_FORMS": "0",
-            "articles-TOTAL_FORMS": "0", "articles-INITIAL_FORMS": "0",
-        })
+        response = client.post(
+            "/admin/agents/agent/add/",
+            {
+                "workspace": workspace.pk,
+                "name": "Intruder",
+                "greeting": "hi",
+                "widget_config-TOTAL_FORMS": "0",
+                "widget_config-INITIAL_FORMS": "0",
+                "articles-TOTAL_FORMS": "0",
+                "articles-INITIAL_FORMS": "0",
+            },
+        )
         assert response.status_code == 200  # the form comes back with an error
         assert not workspace.agents.filter(name="Intruder").exists()
 
@@ -85,9 +93,11 @@ class TestAdminScoping:
 class TestApiScoping:
     def api(self, user) -> APIClient:
         client = APIClient()
-        response = client.post("/api/v2/auth/token",
-                               {"username": user.username, "password": "pw-" + user.username},
-                               format="json")
+        response = client.post(
+            "/api/v2/auth/token",
+            {"username": user.username, "password": "pw-" + user.username},
+            format="json",
+        )
         assert response.status_code == 200
         client.credentials(HTTP_AUTHORIZATION="Bearer " + response.json()["access"])
         return client
@@ -112,10 +122,12 @@ class TestApiScoping:
 
     def test_token_refresh_and_schema(self, owner) -> None:
         client = APIClient()
-        pair = client.post("/api/v2/auth/token", {"username": "owner", "password": "pw-owner"},
-                           format="json").json()
-        refreshed = client.post("/api/v2/auth/token/refresh", {"refresh": pair["refresh"]},
-                                format="json")
+        pair = client.post(
+            "/api/v2/auth/token", {"username": "owner", "password": "pw-owner"}, format="json"
+        ).json()
+        refreshed = client.post(
+            "/api/v2/auth/token/refresh", {"refresh": pair["refresh"]}, format="json"
+        )
         assert refreshed.status_code == 200 and refreshed.json()["access"]
         schema = self.api(owner).get("/api/v2/schema/")
         assert schema.status_code == 200

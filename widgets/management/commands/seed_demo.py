@@ -17,8 +17,10 @@ class Command(BaseCommand):
         seed = demo_seed(admin_password=os.environ.get("DEMO_ADMIN_PASSWORD", "admin"))
         demo_port = os.environ.get("DEMO_PORT", "8001")
         self.stdout.write(self.style.SUCCESS("Demo ready."))
-        self.stdout.write(f"  Admin:      {settings.PUBLIC_BASE_URL}/admin/  "
-                          f"(user {seed.admin_username} / password {seed.admin_password})")
+        self.stdout.write(
+            f"  Admin:      {settings.PUBLIC_BASE_URL}/admin/  "
+            f"(user {seed.admin_username} / password {seed.admin_password})"
+        )
         self.stdout.write("  Workspace owner: acme-lead (same password)")
         self.stdout.write(f"  Agent:      {seed.agent.name} ({seed.agent.public_id})")
         self.stdout.write(f"  Demo site:  http://127.0.0.1:{demo_port}/")

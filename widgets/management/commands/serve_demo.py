@@ -14,7 +14,11 @@ from widgets.demo import DEMO_AGENT_NAME, DEMO_WORKSPACE
 
 def demo_page(*, agent_id: str, platform_url: str) -> bytes:
     template = (settings.BASE_DIR / "frontend" / "demo" / "index.html").read_text()
-    return template.replace("{{AGENT_ID}}", agent_id).replace("{{PLATFORM_URL}}", platform_url).encode()
+    return (
+        template.replace("{{AGENT_ID}}", agent_id)
+        .replace("{{PLATFORM_URL}}", platform_url)
+        .encode()
+    )
 
 
 class DemoHandler(BaseHTTPRequestHandler):
@@ -24,7 +28,7 @@ class DemoHandler(BaseHTTPRequestHandler):
         self.page = page
         super().__init__(*args, **kwargs)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         if self.path.split("?")[0] not in ("/", "/index.html", "/other.html"):
             self.send_error(404)
             return
@@ -55,7 +59,11 @@ class Command(BaseCommand):
         if agent is None:
             self.stderr.write("No demo agent: run `python manage.py seed_demo` first.")
             raise SystemExit(1)
-        server = demo_server(host=options["host"], port=options["port"],
-                             agent_id=agent.public_id, platform_url=settings.PUBLIC_BASE_URL)
+        server = demo_server(
+            host=options["host"],
+            port=options["port"],
+            agent_id=agent.public_id,
+            platform_url=settings.PUBLIC_BASE_URL,
+        )
         self.stdout.write(f"Demo customer site on http://{options['host']}:{options['port']}/")
         server.serve_forever()
