@@ -66,7 +66,7 @@ class ScopedChoicesMixin:
         related: type[Model] = db_field.related_model
         if field is not None and hasattr(related, "workspace_path"):
             field.queryset = scope_to_user(field.queryset, request.user)  # type: ignore[arg-type]
-        return field  # type: ignore[no-any-return]
+        return field
 
 
 class WorkspaceScopedAdmin(MembershipPermissions, ScopedChoicesMixin, admin.ModelAdmin):
