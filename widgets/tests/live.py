@@ -1,0 +1,62 @@
+"""A live platform (uvicorn, in a thread) and a demo customer site on another origin."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+
+from widgets.management.commands.serve_demo import demo_server
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class LiveSites:
+    platform_url: str  # http://localhost:PORT
+    demo_url: str  # http://127.0.0.1:PORT/ (a different origin, as a real customer site)
+
+
+@contextmanager
+def live_platform() -> Iterator[str]:
+    from config.asgi import application
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the platform did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://localhost:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def live_sites(agent_id: str) -> Iterator[LiveSites]:
+    with live_platform() as platform_url:
+        port = free_port()
+        demo = demo_server(host="127.0.0.1", port=port, agent_id=agent_id, platform_url=platform_url)
+        thread = threading.Thread(target=demo.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield LiveSites(platform_url=platform_url, demo_url=f"http://127.0.0.1:{port}/")
+        finally:
+            demo.shutdown()
+            demo.server_close()

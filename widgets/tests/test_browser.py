@@ -1,0 +1,89 @@
+"""One visitor's road in a real Chromium: demo site (another origin) → widget → answer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conversations.models import Message
+from widgets.tests.live import LiveSites, live_sites
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-quic",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing in CI: .ci/run installs Debian's chromium")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def sites(agent, celery_worker) -> Iterator[LiveSites]:
+    with live_sites(agent.public_id) as live:
+        yield live
+
+
+def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(browser, sites, agent) -> None:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(sites.demo_url)
+
+    launcher = page.locator('[data-ca="launcher"]')
+    launcher.wait_for(state="visible", timeout=10_000)
+    launcher.click()
+    panel = page.locator('[data-ca="panel"]')
+    panel.wait_for(state="visible", timeout=10_000)
+    assert "Hello there!" in panel.inner_text()
+
+    page.locator('[data-ca="input"]').fill("How long does express shipping take?")
+    page.locator('[data-ca="input"]').press("Enter")
+    answer = page.locator('[data-ca="message"][data-role="agent"]', has_text="Express shipping")
+    answer.wait_for(timeout=15_000)
+    assert "1-2 business days" in answer.inner_text()
+    sent = page.locator('[data-ca="message"][data-role="customer"]')
+    page.wait_for_function(
+        "() => [...document.querySelector('#customeragent-widget').shadowRoot"
+        ".querySelectorAll('[data-ca=message][data-role=customer]')]"
+        ".every(el => el.dataset.state !== 'sending')",
+        timeout=10_000,
+    )
+    assert sent.count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "widget-answer.png"))
+
+    page.reload()
+    page.locator('[data-ca="launcher"]').wait_for(state="visible", timeout=10_000)
+    if not page.locator('[data-ca="panel"]').is_visible():
+        page.locator('[data-ca="launcher"]').click()
+    restored = page.locator('[data-ca="message"][data-role="agent"]', has_text="Express shipping")
+    restored.wait_for(timeout=10_000)
+    assert page.locator('[data-ca="message"][data-role="customer"]').count() == 1
+    page.screenshot(path=str(ARTIFACTS / "widget-after-reload.png"))
+
+    stored = list(Message.objects.order_by("id").values_list("role", flat=True))
+    assert stored == ["customer", "agent"]
+    assert errors == []
+    page.close()
