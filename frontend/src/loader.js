@@ -75,10 +75,12 @@ const LAUNCHER_CSS =
 
   let loading = null;
   let mounted = false;
+  let failures = 0;
   function load() {
     return (
       loading ||
-      (loading = import(base + __CORE_PATH__)
+      // Browsers remember a failed module fetch per URL, so a retry needs a new URL.
+      (loading = import(base + __CORE_PATH__ + (failures ? `?retry=${failures}` : ''))
         .then(
           (mod) => {
             const ctx = { base, agentId: config.agentId, config, host, shadowRoot: root, launcher, api, emit };
@@ -87,6 +89,7 @@ const LAUNCHER_CSS =
           },
           (error) => {
             loading = null; // a failed download may be retried on the next sign of intent
+            failures++;
             throw error;
           },
         )

@@ -364,3 +364,27 @@ test('visitor typing is throttled and ends with a stop frame', async () => {
   chat.send('done');
   assert.deepEqual(lastSocket().sent[1], { type: 'typing', state: false });
 });
+
+test('a message that history already showed is not announced again when sync replays it', async () => {
+  const message = { id: 'm1', role: 'agent', text: 'seen before', createdAt: '2025-01-01T10:00:00Z', clientId: null };
+  const { chat, lastSocket, eventsOf } = setup({
+    session: sessionBody({ conversation: { id: 'conv_1', messages: [message] } }),
+  });
+  await chat.start();
+  lastSocket().serverReady({ conversationId: 'conv_1' });
+  assert.deepEqual(lastSocket().sent, [{ type: 'sync', after: 'm1' }]);
+  lastSocket().serverSend({ type: 'message', ...message });
+  assert.equal(eventsOf('messages').flatMap((p) => p.fresh).length, 0);
+});
+
+test('a streamed message is announced once, when it is complete', async () => {
+  const { chat, lastSocket, eventsOf } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  lastSocket().serverSend({ type: 'message.delta', id: 'm2', delta: 'Hel' });
+  lastSocket().serverSend({ type: 'message.delta', id: 'm2', delta: 'lo' });
+  assert.equal(eventsOf('messages').flatMap((p) => p.fresh).length, 0);
+  lastSocket().serverSend({ type: 'message', id: 'm2', role: 'agent', text: 'Hello', createdAt: '2025-01-01T10:00:00Z' });
+  assert.deepEqual(eventsOf('messages').flatMap((p) => p.fresh).map((m) => m.text), ['Hello']);
+});

@@ -108,3 +108,12 @@ test('it hands logout to the core once attached', () => {
   assert.deepEqual(calls, [['logout']]);
   assert.equal(forgotten.length, 0);
 });
+
+test('a ready handler added after the widget became ready is called at once', () => {
+  const { api, emit } = setup();
+  emit('ready', { visitorId: 'v_1' });
+  const seen = [];
+  api.on('ready', (info) => seen.push(info.visitorId));
+  api.on('open', () => seen.push('open'));
+  assert.deepEqual(seen, ['v_1']);
+});

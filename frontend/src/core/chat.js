@@ -7,7 +7,7 @@
 //   'typing'   boolean, the agent is typing
 //   'error'    {code, message, fatal}
 
-import { historyFetch, isRetryable, sessionCreate, sessionRefresh } from './http.js';
+import { historyFetch, isRetryable, sessionCreate, sessionRefresh, WidgetError } from './http.js';
 import { reconnectDelay } from './backoff.js';
 import { createOutbox } from './outbox.js';
 import { createConnection } from './socket.js';
@@ -101,6 +101,7 @@ export function createChat({
     return sessionCreate({ base, fetchImpl, body }).then(
       (data) => {
         if (gen !== generation) return false;
+        if (typeof data.token !== 'string') throw new WidgetError('bad_response', 'The session has no token.');
         applySession(data, gen);
         return true;
       },
@@ -211,8 +212,11 @@ export function createChat({
     for (const raw of raws) {
       const message = normalizeMessage(raw);
       if (!message) continue;
+      const before = message.id && list.find((m) => m.id === message.id);
       list = upsertMessage(list, message);
-      if (live && message.id && !announced.has(message.id)) {
+      // Announce a message when it is first complete on screen: not when a sync replays
+      // what history already showed, and not chunk by chunk while it streams.
+      if (live && message.id && !(before && !before.streaming) && !announced.has(message.id)) {
         announced.add(message.id);
         const shown = list.find((m) => m.id === message.id);
         if (shown) fresh.push(publicMessage(shown));

@@ -16,18 +16,21 @@ export function createApi(config, { wake, forget }) {
   const handlers = {};
   const queue = [];
   let core = null;
+  let readyWith = null; // the 'ready' payload, once the widget is ready
 
-  const emit = (type, payload) => {
-    for (const handler of (handlers[type] || []).slice()) {
-      try {
-        handler(payload);
-      } catch (error) {
-        // A broken site handler must not break the widget, but should still be visible.
-        setTimeout(() => {
-          throw error;
-        });
-      }
+  const call = (handler, payload) => {
+    try {
+      handler(payload);
+    } catch (error) {
+      // A broken site handler must not break the widget, but should still be visible.
+      setTimeout(() => {
+        throw error;
+      });
     }
+  };
+  const emit = (type, payload) => {
+    if (type === 'ready') readyWith = [payload];
+    for (const handler of (handlers[type] || []).slice()) call(handler, payload);
   };
 
   const api = { ...config };
@@ -40,7 +43,11 @@ export function createApi(config, { wake, forget }) {
   }
   api.logout = () => (core ? core.logout() : forget());
   api.on = (type, handler) => {
-    if (typeof handler === 'function') (handlers[type] = handlers[type] || []).push(handler);
+    if (typeof handler === 'function') {
+      (handlers[type] = handlers[type] || []).push(handler);
+      // 'ready' is a state, not just a moment: a handler added later still hears it.
+      if (type === 'ready' && readyWith) call(handler, readyWith[0]);
+    }
     return api;
   };
   api.off = (type, handler) => {

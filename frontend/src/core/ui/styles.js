@@ -38,7 +38,7 @@ overflow:hidden;background:rgba(255,255,255,.22);font-weight:600;font-size:16px}
 .cp{display:flex;align-items:flex-end;gap:8px;padding:10px 12px;border-top:1px solid #e5e7eb;background:var(--ca-bg,#fff)}
 .cp textarea{flex:1;min-height:38px;max-height:120px;margin:0;padding:8px 10px;resize:none;border:1px solid #d1d5db;border-radius:10px;
 background:#fff;color:#111827;font:inherit;outline:none}
-.cp textarea:focus{border-color:var(--ca-primary,#4f46e5);box-shadow:0 0 0 3px rgba(79,70,229,.15)}
+.cp textarea:focus{border-color:var(--ca-primary,#4f46e5);box-shadow:0 0 0 1px var(--ca-primary,#4f46e5)}
 .sd{flex:none;width:38px;height:38px;display:flex;align-items:center;justify-content:center;margin:0;padding:0;border:0;border-radius:50%;
 background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);cursor:pointer}
 .sd:disabled{opacity:.4;cursor:default}
