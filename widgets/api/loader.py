@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 LOADER_MAX_AGE = 300
 
@@ -18,7 +18,7 @@ def _loader(mtime_ns: int) -> tuple[bytes, str]:
     return body, '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
 
-@require_GET
+@require_safe
 def widget_loader(request: HttpRequest) -> HttpResponse:
     path = settings.FRONTEND_DIST / "widget.js"
     if not path.exists():

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 
@@ -26,10 +27,23 @@ class LiveSites:
     demo_url: str  # http://127.0.0.1:PORT/ (a different origin, as a real customer site)
 
 
+def fresh_application() -> Any:
+    """The project's ASGI app, built now so WhiteNoise serves the just-built widget core
+    straight from the finders (tests run with DEBUG off and no collectstatic)."""
+    from channels.routing import ProtocolTypeRouter, URLRouter
+    from django.core.asgi import get_asgi_application
+    from django.test import override_settings
+
+    from config.routing import websocket_urlpatterns
+
+    with override_settings(WHITENOISE_USE_FINDERS=True):
+        http = get_asgi_application()
+    return ProtocolTypeRouter({"http": http, "websocket": URLRouter(websocket_urlpatterns)})
+
+
 @contextmanager
 def live_platform() -> Iterator[str]:
-    from config.asgi import application
-
+    application = fresh_application()
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

@@ -52,8 +52,8 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
 
   const handlers = {
     session({ config: agentConfig, variants, customer, visitorId, conversationId }) {
-      applyTheme(agentConfig);
-      panel.setConfig(agentConfig);
+      applyConfig(agentConfig);
+      store.write('config', agentConfig);
       panel.showError('');
       if (!ready) {
         ready = true;
@@ -96,11 +96,12 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     onEvent: (type, payload) => handlers[type](payload),
   });
 
-  function applyTheme(agentConfig) {
+  /** The agent's name, greeting, avatar, colours and corner. */
+  function applyConfig(agentConfig) {
     for (const [property, value] of Object.entries(themeVariables(agentConfig.theme))) host.style.setProperty(property, value);
-    const left = isLeftPosition(agentConfig);
-    launcherView.setLeft(left);
-    // Remembered so the loader paints the right colour and corner on the next page view.
+    launcherView.setLeft(isLeftPosition(agentConfig));
+    panel.setConfig(agentConfig);
+    // The loader reads this to paint the launcher's colour and corner on the next page view.
     const primaryColor = agentConfig.theme && agentConfig.theme.primaryColor;
     store.write('theme', { primaryColor: typeof primaryColor === 'string' ? primaryColor : null, position: agentConfig.position || null });
   }
@@ -141,6 +142,10 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     }
   }
 
+  // Paint what the last page view knew at once; the session answer refreshes it.
+  const cachedConfig = store.read('config');
+  if (cachedConfig && typeof cachedConfig === 'object') applyConfig(cachedConfig);
+  else panel.setConfig({});
   // The visitor had the panel open on the previous page: keep it open, without stealing focus.
   if (store.read('open')) open({ focus: false, restored: true });
   panel.renderMessages(chat.state.messages, { follow: true });

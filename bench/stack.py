@@ -1,0 +1,258 @@
+"""The platform under test: its mode, environment, database, Redis db and processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import string
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from bench.procs import VENV_BIN, BenchSetupError, Proc, free_port, run_manage, wait_healthy
+
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Same lock key as config/testing.py, so a bench and a test run never share a Redis db.
+REDIS_LOCK_KEY = "customeragent:test-run-lock"
+REDIS_DB_PREFERENCE = (14, 15, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
+AGENT_ID_CODE = (
+    "from agents.models import Agent; "
+    "print(Agent.objects.get(workspace__slug='acme-outdoor').public_id)"
+)
+SERVERS = ("uvicorn", "daphne")
+
+
+def _require_local(url: str, name: str) -> None:
+    host = urlsplit(url).hostname or ""
+    if host not in LOCAL_HOSTS:
+        raise BenchSetupError(f"{name} must point at 127.0.0.1/localhost for the bench")
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    proc: Proc
+    argv: list[str]
+    version: str
+    startup_s: float
+
+    @property
+    def base(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@dataclass
+class Stack:
+    """Created by `Stack.create()`; `close()` undoes everything it made."""
+
+    mode: str
+    env: dict[str, str]
+    workdir: Path
+    description: str
+    pid: int = field(default_factory=os.getpid)
+    agent_id: str = ""
+    worker: Proc | None = None
+    sqlite_path: Path | None = None
+    pg_admin_url: str = ""
+    pg_database: str = ""
+    redis_url: str = ""
+    redis_token: str = ""
+    started_pgids: list[int] = field(default_factory=list)
+
+    @classmethod
+    def create(cls) -> Stack:
+        pid = os.getpid()
+        workdir = Path(tempfile.mkdtemp(prefix=f"ca-bench-{pid}-"))
+        alphabet = string.ascii_letters + string.digits
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            # Never let a configured LLM endpoint or a dev database leak into the bench.
+            if not key.startswith(("LLM_", "DATABASE_", "REDIS_", "CELERY_"))
+        }
+        env.update(
+            DEBUG="false",
+            SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(60)),
+            SECURE_SSL_REDIRECT="false",
+            ALLOWED_HOSTS="localhost,127.0.0.1",
+            LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="config.settings",
+            REDIS_KEY_PREFIX=f"ca-bench-{pid}",
+            PYTHONUNBUFFERED="1",
+        )
+        if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+            return cls("services", env, workdir, "PostgreSQL + Redis + Celery worker")
+        path = Path(tempfile.gettempdir()) / f"ca-bench-{pid}.sqlite3"
+        env["DATABASE_URL"] = f"sqlite:///{path}"
+        stack = cls("embedded", env, workdir, "SQLite, in-memory channel layer, eager Celery")
+        stack.sqlite_path = path
+        return stack
+
+    # --- services mode resources -------------------------------------------------------
+    def acquire(self) -> None:
+        """Services mode: create the bench database and claim a Redis db number."""
+        if self.mode != "services":
+            return
+        database_url, redis_url = os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
+        _require_local(database_url, "DATABASE_URL")
+        _require_local(redis_url, "REDIS_URL")
+        parts = urlsplit(database_url)
+        if parts.scheme not in ("postgres", "postgresql"):
+            raise BenchSetupError("services mode needs a postgres:// DATABASE_URL")
+        name = f"customeragent_bench_{self.pid}"
+        self.pg_admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
+        self._pg_execute(f'CREATE DATABASE "{name}"')
+        self.pg_database = name  # only now is it ours to drop
+        self.env["DATABASE_URL"] = urlunsplit(
+            (parts.scheme, parts.netloc, f"/{name}", parts.query, "")
+        )
+        self._redis_claim(redis_url)
+        self.env["REDIS_URL"] = self.redis_url
+        self.description += f" (db {self.pg_database}, redis {self.redis_url})"
+
+    def _pg_execute(self, sql: str) -> None:
+        import psycopg
+
+        try:
+            with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(sql.encode())
+        except psycopg.Error as exc:
+            raise BenchSetupError(f"PostgreSQL: {exc}".strip()) from exc
+
+    def _redis_claim(self, base_url: str) -> None:
+        """Take the first free db number (14 first) and empty it, keeping the claim."""
+        import redis
+
+        parts = urlsplit(base_url)
+        token = f"bench-{self.pid}-{secrets.token_hex(6)}"
+        for number in REDIS_DB_PREFERENCE:
+            url = urlunsplit((parts.scheme, parts.netloc, f"/{number}", parts.query, ""))
+            client = redis.Redis.from_url(url, socket_connect_timeout=3)
+            try:
+                if client.set(REDIS_LOCK_KEY, token, nx=True, ex=1800):
+                    for key in client.scan_iter(count=500):
+                        if key != REDIS_LOCK_KEY.encode():
+                            client.unlink(key)
+                    self.redis_url, self.redis_token = url, token
+                    return
+            except redis.RedisError as exc:
+                raise BenchSetupError(f"Redis: {exc}") from exc
+            finally:
+                client.close()
+        raise BenchSetupError("no free Redis database number (1-15)")
+
+    def _redis_release(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=3)
+        try:
+            if client.get(REDIS_LOCK_KEY) == self.redis_token.encode():
+                client.flushdb()
+        finally:
+            client.close()
+
+    # --- the app -------------------------------------------------------------------------
+    def prepare_app(self) -> None:
+        run_manage(["migrate", "--noinput"], self.env)
+        run_manage(["seed_demo"], self.env)
+        out = run_manage(["shell", "-c", AGENT_ID_CODE], self.env).strip().splitlines()
+        if not out or not out[-1].startswith("agt_"):
+            raise BenchSetupError(f"could not read the demo agent id: {out!r}")
+        self.agent_id = out[-1].strip()
+        if self.mode == "services":
+            self._start_worker()
+
+    def _start_worker(self) -> None:
+        argv = [
+            str(VENV_BIN / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--pool=threads",
+            "--concurrency=4",
+            "--loglevel=warning",
+            "-n",
+            f"bench{self.pid}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        self.worker = self._spawn("celery", argv)
+
+    def _spawn(self, name: str, argv: list[str]) -> Proc:
+        proc = Proc(name, argv, self.env, self.workdir / f"{name}.log")
+        self.started_pgids.append(proc.pgid)
+        return proc
+
+    def start_server(self, name: str) -> Server:
+        port = free_port()
+        if name == "uvicorn":
+            argv = [
+                str(VENV_BIN / "uvicorn"),
+                "config.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ]
+        elif name == "daphne":
+            # -v 0: no per-request access log on stdout, like uvicorn at --log-level warning.
+            argv = [
+                str(VENV_BIN / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-v",
+                "0",
+                "config.asgi:application",
+            ]
+        else:
+            raise BenchSetupError(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
+        proc = self._spawn(name, argv)
+        try:
+            startup = wait_healthy(proc, port)
+        except BaseException:
+            proc.stop()
+            raise
+        return Server(name, port, proc, argv, version(name), round(startup, 2))
+
+    def worker_problems(self) -> list[str]:
+        return self.worker.log_problems() if self.worker else []
+
+    def close(self) -> list[str]:
+        """Stop processes, drop the database, release Redis; returns what went wrong."""
+        problems: list[str] = []
+        if self.worker is not None:
+            self.worker.stop()
+        Proc.stop_all()
+        time.sleep(0.2)
+        left = Proc.leftovers(self.started_pgids)
+        if left:
+            problems.append(f"process groups still alive: {left}")
+        if self.pg_database:
+            try:
+                self._pg_execute(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
+            except BenchSetupError as exc:
+                problems.append(f"could not drop {self.pg_database}: {exc}")
+        if self.redis_url:
+            try:
+                self._redis_release()
+            except Exception as exc:  # cleanup reports, it never hides the run's result
+                problems.append(f"could not flush {self.redis_url}: {exc}")
+        if self.sqlite_path is not None:
+            for suffix in ("", "-journal", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    Path(f"{self.sqlite_path}{suffix}").unlink()
+        for log in self.workdir.glob("*.log"):
+            log.unlink()
+        with contextlib.suppress(OSError):
+            self.workdir.rmdir()
+        return problems
