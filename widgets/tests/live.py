@@ -46,7 +46,9 @@ def live_platform() -> Iterator[str]:
     application = fresh_application()
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -66,7 +68,9 @@ def live_platform() -> Iterator[str]:
 def live_sites(agent_id: str) -> Iterator[LiveSites]:
     with live_platform() as platform_url:
         port = free_port()
-        demo = demo_server(host="127.0.0.1", port=port, agent_id=agent_id, platform_url=platform_url)
+        demo = demo_server(
+            host="127.0.0.1", port=port, agent_id=agent_id, platform_url=platform_url
+        )
         thread = threading.Thread(target=demo.serve_forever, daemon=True)
         thread.start()
         try:

@@ -16,8 +16,13 @@ from widgets.tests.live import LiveSites, live_sites
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-quic",
 ]
 
@@ -90,7 +95,9 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
     assert page.locator('[data-ca="message"][data-role="customer"]').count() == 1
     page.screenshot(path=str(ARTIFACTS / "widget-after-reload.png"))
 
-    stored = off_the_loop(lambda: list(Message.objects.order_by("id").values_list("role", flat=True)))
+    stored = off_the_loop(
+        lambda: list(Message.objects.order_by("id").values_list("role", flat=True))
+    )
     assert stored == ["customer", "agent"]
     assert errors == []
     page.close()
