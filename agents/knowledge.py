@@ -20,6 +20,8 @@ from agents.text import raw_words, terms
 
 CANDIDATES = 5
 MIN_COVERAGE = 0.5
+# A question word in the article's title is strong evidence: less coverage suffices.
+MIN_COVERAGE_WITH_TITLE_HIT = 0.3
 MAX_SQLITE_ARTICLES = 2000
 
 
@@ -100,7 +102,12 @@ def search_articles(*, agent: Agent, question: str) -> list[ScoredArticle]:
         ScoredArticle(article=article, score=score, coverage=coverage(question, article))
         for article, score in candidates
     ]
-    return [r for r in results if r.coverage >= MIN_COVERAGE]
+    return [r for r in results if r.coverage >= _required_coverage(question, r.article)]
+
+
+def _required_coverage(question: str, article: KnowledgeArticle) -> float:
+    title_hit = set(terms(question)) & set(terms(article.title))
+    return MIN_COVERAGE_WITH_TITLE_HIT if title_hit else MIN_COVERAGE
 
 
 def best_passage(question: str, article: KnowledgeArticle, *, max_chars: int = 700) -> str:

@@ -22,7 +22,10 @@ def run_sizes(dist: Path = DIST) -> dict[str, Any]:
     """Recompute sizes from the built files; the manifest's own figures are kept alongside."""
     manifest_path = dist / "manifest.json"
     if not manifest_path.is_file():
-        return {"ok": False, "error": f"{manifest_path} missing: run `cd frontend && npm run build`"}
+        return {
+            "ok": False,
+            "error": f"{manifest_path} missing: run `cd frontend && npm run build`",
+        }
     manifest = json.loads(manifest_path.read_text())
     files = {"loader": dist / str(manifest.get("loader") or "widget.js")}
     if manifest.get("core"):

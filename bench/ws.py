@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -74,6 +75,7 @@ class Client:
         self.duplicate_acks = 0
         self.agent_at: list[float] = []
         self.sent = 0
+        self.answered_in_time = 0
         self.error_codes: Counter[str] = Counter()
         self.closed_code: int | None = None
         self.closing = False
@@ -143,6 +145,12 @@ class Client:
                 self.closed_code = self.ws.close_code or -1
             self.changed.set()
 
+    def _has_ack(self, client_id: str) -> bool:
+        return client_id in self.acks
+
+    def _has_answer(self, index: int) -> bool:
+        return len(self.agent_at) > index
+
     async def _wait(self, done: Callable[[], bool], timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while not done():
@@ -156,7 +164,6 @@ class Client:
 
     async def converse(self, config: WsConfig, deadline: float, tally: Tally) -> None:
         assert self.ws is not None
-        consumed = 0
         await asyncio.sleep(random.uniform(0, config.stagger_s))
         for number in range(config.messages):
             if time.monotonic() >= deadline:
@@ -172,16 +179,20 @@ class Client:
                 return
             self.sent += 1
             tally.sent += 1
-            if not await self._wait(lambda: client_id in self.acks, config.ack_timeout_s):
-                tally.ack_timeouts += self.closed_code is None
+            if not await self._wait(partial(self._has_ack, client_id), config.ack_timeout_s):
+                if self.closed_code is None:  # a close is counted on its own
+                    tally.ack_timeouts += 1
                 return  # later answers could not be told apart: this client stops here
             tally.ack_s.append(self.acks[client_id] - sent_at)
-            if not await self._wait(lambda: len(self.agent_at) > consumed, config.answer_timeout_s):
-                tally.answer_timeouts += self.closed_code is None
+            # Answers come one per message, in order: this message's is agent reply `number`.
+            if not await self._wait(partial(self._has_answer, number), config.answer_timeout_s):
+                if self.closed_code is None:
+                    tally.answer_timeouts += 1
                 return
-            answered_at = self.agent_at[consumed]
-            consumed += 1
-            tally.answer_before_ack += answered_at < self.acks[client_id]
+            answered_at = self.agent_at[number]
+            self.answered_in_time += 1
+            if answered_at < self.acks[client_id]:
+                tally.answer_before_ack += 1
             tally.answer_s.append(answered_at - sent_at)
             if number + 1 < config.messages:
                 await asyncio.sleep(random.uniform(*config.think_s))
@@ -285,7 +296,7 @@ def _result(
         "answer_timeouts": tally.answer_timeouts,
         "lost_acks": sum(max(0, c.sent - len(c.acks)) for c in connected),
         "lost_answers": lost_answers,
-        "late_answers": max(0, min(agent_replies, tally.sent - lost_answers) - answered),
+        "late_answers": sum(min(len(c.agent_at), c.sent) - c.answered_in_time for c in connected),
         "duplicate_acks": sum(c.duplicate_acks for c in connected),
         "extra_answers": sum(max(0, len(c.agent_at) - c.sent) for c in connected),
         "answer_before_ack": tally.answer_before_ack,

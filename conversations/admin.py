@@ -50,6 +50,9 @@ class ConversationAdmin(WorkspaceScopedAdmin):
     inlines = [MessageInline]
     date_hierarchy = "created_at"
 
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # conversations start from a channel, never from the admin
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         return super().get_queryset(request).select_related("agent", "customer")
 
@@ -68,6 +71,12 @@ class MessageAdmin(WorkspaceScopedAdmin):
         "metadata",
         "created_at",
     ]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the transcript is a record; staff replies come with the inbox
 
     @admin.display(description="text")
     def short_text(self, obj: Message) -> str:

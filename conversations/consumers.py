@@ -117,6 +117,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 client_id=client_id,
                 text=text,
                 origin=self.session.origin,
+                page_url=self.session.page_url,
             )
         except ApiError as exc:
             await self._error(exc.code, exc.message)

@@ -36,7 +36,7 @@ def _conversation_open(
     try:
         with transaction.atomic():
             return Conversation.objects.create(
-                agent=agent, visitor_id=visitor_id, origin=origin, page_url=page_url[:2000]
+                agent=agent, visitor_id=visitor_id, origin=origin[:255], page_url=page_url[:2000]
             )
     except IntegrityError:
         # Another tab opened it at the same moment; the constraint lets only one exist.

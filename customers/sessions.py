@@ -23,6 +23,8 @@ ISSUER = "customeragent"
 ACCESS_TYPE = "widget.access"
 REFRESH_TYPE = "widget.refresh"
 ALGORITHM = "HS256"
+# The page a session started on, shown to staff; capped so tokens stay small.
+MAX_PAGE_URL = 500
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class WidgetSession:
     origin: str
     customer_id: int | None
     expires_at: datetime
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ def session_token_issue(
     origin: str,
     customer_id: int | None = None,
     family: str | None = None,
+    page_url: str = "",
 ) -> IssuedSession:
     """A new access + refresh pair; `family` ties rotated refresh tokens together."""
     now = datetime.now(UTC)
@@ -64,6 +68,7 @@ def session_token_issue(
         "vid": visitor_id,
         "org": origin,
         "cus": customer_id,
+        "url": page_url[:MAX_PAGE_URL],
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
@@ -102,6 +107,7 @@ def _decode(token: str, token_type: str) -> WidgetSession:
         origin=str(claims["org"]),
         customer_id=int(customer_id) if isinstance(customer_id, int) else None,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
+        page_url=str(claims.get("url") or ""),
     )
 
 
@@ -143,5 +149,6 @@ def session_refresh(refresh_token: str) -> tuple[WidgetSession, IssuedSession]:
         origin=session.origin,
         customer_id=session.customer_id,
         family=family,
+        page_url=session.page_url,
     )
     return session, issued

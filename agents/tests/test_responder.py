@@ -20,6 +20,7 @@ class TestKnowledgeBaseResponder:
             ("Can I get a refund if I return something?", "Returns and refunds", "30 days"),
             ("Is my tent covered by a warranty?", "Warranty", "lifetime warranty"),
             ("do you accept paypal", "Payment methods", "PayPal"),
+            ("Can I return a tent I bought?", "Returns and refunds", "30 days"),
         ],
     )
     def test_it_finds_the_right_article_among_several(self, agent, question, title, phrase) -> None:

@@ -116,7 +116,7 @@ class SessionView(PublicWidgetView):
         if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
             raise InvalidRequest("'agentId' is required.")
         visitor_candidate = optional_str(data, "visitorId", max_length=64)
-        optional_str(data, "url", max_length=2000)
+        page_url = optional_str(data, "url", max_length=2000) or ""
         optional_str(data, "referrer", max_length=2000)
         if allowed_domains_for(agent_id) is None:
             raise NotFound("No active agent has this id.", code="agent_not_found")
@@ -128,7 +128,12 @@ class SessionView(PublicWidgetView):
             # Verified identity arrives with the customers issue; refuse rather than trust.
             raise InvalidCustomerToken("This agent has no identity verification configured.")
         visitor_id = visitor_id_resolve(visitor_candidate)
-        issued = session_token_issue(agent_id=agent.public_id, visitor_id=visitor_id, origin=origin)
+        issued = session_token_issue(
+            agent_id=agent.public_id,
+            visitor_id=visitor_id,
+            origin=origin,
+            page_url=page_url if page_url.startswith(("http://", "https://")) else "",
+        )
         session = session_token_verify(issued.token)
         return Response(_session_response(session, issued, agent))
 

@@ -182,3 +182,22 @@ async def test_another_tab_of_the_same_visitor_sees_the_conversation(agent) -> N
     assert "lifetime warranty" in frames[-1]["text"]
     await tab_a.disconnect()
     await tab_b.disconnect()
+
+
+async def test_the_conversation_remembers_the_page_it_started_on(agent) -> None:
+    token = session_token_issue(
+        agent_id=agent.public_id,
+        visitor_id=new_visitor_id(),
+        origin=SITE_ORIGIN,
+        page_url="https://shop.example.com/tents/ridgeline",
+    ).token
+    communicator, _, _ = await connect(token)
+    await communicator.receive_json_from(timeout=5)
+    await communicator.send_json_to({"type": "message.send", "clientId": "p-1", "text": "Hi"})
+    ack = (await frames_until(communicator, lambda f: f["type"] == "message.ack"))[-1]
+    message = await sync_to_async(Message.objects.select_related("conversation").get)(
+        public_id=ack["id"]
+    )
+    assert message.conversation.page_url == "https://shop.example.com/tents/ridgeline"
+    assert message.conversation.origin == SITE_ORIGIN
+    await communicator.disconnect()

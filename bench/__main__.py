@@ -1,0 +1,134 @@
+"""`python -m bench [--only ...] [--servers ...] [--quick]`: run, print a table, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from bench.procs import BenchSetupError, Proc
+from bench.report import servers_table, sizes_table, write_json
+from bench.runner import Plan, run_servers, say
+from bench.session import SessionConfig
+from bench.sizes import run_sizes
+from bench.stack import SERVERS
+from bench.stats import machine_info, now_iso
+from bench.ws import WsConfig
+
+BENCHMARKS = ("sizes", "session", "websocket")
+
+
+def _csv(allowed: tuple[str, ...]) -> Any:
+    def parse(value: str) -> list[str]:
+        items = [v.strip() for v in value.split(",") if v.strip()]
+        unknown = [v for v in items if v not in allowed]
+        if unknown or not items:
+            raise argparse.ArgumentTypeError(f"choose from {', '.join(allowed)}")
+        return items
+
+    return parse
+
+
+def _bounded(low: int, high: int) -> Any:
+    def parse(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return number
+
+    return parse
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", type=_csv(BENCHMARKS), default=list(BENCHMARKS))
+    parser.add_argument("--servers", type=_csv(SERVERS), default=list(SERVERS))
+    parser.add_argument("--quick", action="store_true", help="small counts for a smoke run")
+    parser.add_argument("--requests", type=_bounded(1, 20000), help="session requests")
+    parser.add_argument("--clients", type=_bounded(1, 500), help="websocket clients")
+    parser.add_argument("--messages", type=_bounded(1, 50), help="messages per client")
+    return parser.parse_args(argv)
+
+
+def make_plan(args: argparse.Namespace) -> Plan:
+    session = SessionConfig(requests=200, cap_s=20) if args.quick else SessionConfig()
+    websocket = (
+        WsConfig(clients=20, messages=2, cap_s=30, connect_cap_s=30) if args.quick else WsConfig()
+    )
+    if args.requests:
+        session = SessionConfig(requests=args.requests, cap_s=session.cap_s)
+    if args.clients or args.messages:
+        websocket = WsConfig(
+            clients=args.clients or websocket.clients,
+            messages=args.messages or websocket.messages,
+            cap_s=websocket.cap_s,
+            connect_cap_s=websocket.connect_cap_s,
+        )
+    ordered = [b for b in BENCHMARKS if b in args.only and b != "sizes"]
+    return Plan(ordered, list(dict.fromkeys(args.servers)), session, websocket)
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through every finally: children are stopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    args = parse_args(argv)
+    plan = make_plan(args)
+    started = time.monotonic()
+    common = {"timestamp": now_iso(), "quick": args.quick, "machine": machine_info()}
+    lines: list[str] = []
+    status = 0
+    if "sizes" in args.only:
+        sizes = run_sizes()
+        write_json("sizes", {"benchmark": "sizes", **common, **sizes})
+        lines += [*sizes_table(sizes), ""]
+        status = 0 if sizes.get("ok") else 1
+    if plan.benchmarks:
+        try:
+            done = run_servers(plan)
+        except BenchSetupError as exc:
+            say(f"setup failed: {exc}")
+            return 2
+        finally:
+            Proc.stop_all()
+        configs = {"session": plan.session, "websocket": plan.websocket}
+        for bench in plan.benchmarks:
+            payload = {
+                "benchmark": bench,
+                "mode": done.mode,
+                "mode_description": done.mode_description,
+                **common,
+                "config": vars(configs[bench]),
+                "servers": {
+                    name: {
+                        **{k: v for k, v in run.items() if k not in BENCHMARKS},
+                        "result": run.get(bench),
+                    }
+                    for name, run in done.runs.items()
+                },
+                "celery_worker_log_problems": done.worker_log_problems,
+                "cleanup_problems": done.cleanup_problems,
+            }
+            write_json(bench, payload)
+        header = f"Mode: {done.mode} ({done.mode_description})"
+        lines += [header, *servers_table(done.runs, plan.benchmarks), ""]
+        if done.cleanup_problems:
+            status = max(status, 2)
+    machine = common["machine"]
+    print(
+        f"CustomerAgent bench {common['timestamp']}  nproc={machine['nproc']}  "
+        f"load={machine['load_average']}  {'quick' if args.quick else 'full'} run  "
+        f"{time.monotonic() - started:.0f}s"
+    )
+    print("\n".join(lines).rstrip())
+    print("Results: bench/results/{" + ",".join(args.only) + "}.json")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
