@@ -82,10 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     common = {"timestamp": now_iso(), "quick": args.quick, "machine": machine_info()}
     lines: list[str] = []
+    written: list[str] = []
     status = 0
     if "sizes" in args.only:
         sizes = run_sizes()
-        write_json("sizes", {"benchmark": "sizes", **common, **sizes})
+        written.append(write_json("sizes", {"benchmark": "sizes", **common, **sizes}))
         lines += [*sizes_table(sizes), ""]
         status = 0 if sizes.get("ok") else 1
     if plan.benchmarks:
@@ -94,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         except BenchSetupError as exc:
             say(f"setup failed: {exc}")
             return 2
+        except (KeyboardInterrupt, SystemExit):
+            say("interrupted: servers stopped and bench database/Redis db released")
+            raise
         finally:
             Proc.stop_all()
         configs = {"session": plan.session, "websocket": plan.websocket}
@@ -102,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                 "benchmark": bench,
                 "mode": done.mode,
                 "mode_description": done.mode_description,
+                "tuning_env": done.tuning,
                 **common,
                 "config": vars(configs[bench]),
                 "servers": {
@@ -114,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
                 "celery_worker_log_problems": done.worker_log_problems,
                 "cleanup_problems": done.cleanup_problems,
             }
-            write_json(bench, payload)
+            written.append(write_json(bench, payload))
         header = f"Mode: {done.mode} ({done.mode_description})"
+        if done.tuning:
+            header += "  " + " ".join(f"{k}={v}" for k, v in sorted(done.tuning.items()))
         lines += [header, *servers_table(done.runs, plan.benchmarks), ""]
         if done.cleanup_problems:
             status = max(status, 2)
@@ -126,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{time.monotonic() - started:.0f}s"
     )
     print("\n".join(lines).rstrip())
-    print("Results: bench/results/{" + ",".join(args.only) + "}.json")
+    print("Results: " + " ".join(written))
     return status
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import contextlib
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
+# A leading "2026-01-01 12:00:00,123 " (or "[2026-01-01 12:00:00,123: ") timestamp.
+_LOG_STAMP = re.compile(r"^\[?\d{4}-\d\d-\d\d[ T][\d:,.]+:?\s*")
 
 
 class BenchSetupError(RuntimeError):
@@ -52,13 +56,23 @@ class Proc:
         return "\n".join(text.splitlines()[-lines:])
 
     def log_problems(self) -> list[str]:
-        """Lines of the log that look like errors (tracebacks, ERROR/CRITICAL records)."""
+        """Error records and the exception line ending each traceback, counted, in order."""
         try:
-            text = self.log_path.read_text(errors="replace")
+            lines = self.log_path.read_text(errors="replace").splitlines()
         except OSError:
             return []
-        marks = ("Traceback", " ERROR ", " CRITICAL ", "ERROR:", "Exception")
-        return [line for line in text.splitlines() if any(m in line for m in marks)]
+        found: Counter[str] = Counter()
+        in_traceback = False
+        for line in lines:
+            if line.startswith("Traceback (most recent call last)"):
+                in_traceback = True
+            elif in_traceback and line and not line[0].isspace():
+                if not line.startswith(("During handling", "The above exception")):
+                    found[line[:300]] += 1
+                    in_traceback = False
+            elif any(mark in line for mark in (" ERROR ", " CRITICAL ", "[ERROR", "ERROR:")):
+                found[_LOG_STAMP.sub("", line)[:300]] += 1
+        return [f"{count}x {text}" for text, count in found.items()]
 
     def stop(self, grace: float = 8.0) -> None:
         """SIGTERM the group, wait up to `grace` seconds, then SIGKILL what is left."""
@@ -141,3 +155,12 @@ def wait_healthy(proc: Proc, port: int, timeout: float = 40.0) -> float:
             conn.close()
         time.sleep(0.2)
     raise BenchSetupError(f"{proc.name} not healthy after {timeout:.0f}s:\n{proc.log_tail()}")
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (Linux /proc), or None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -19,6 +19,7 @@ SERVER_ROWS: dict[str, list[Row]] = {
         ("session  p95 ms", lambda r: r["latency_ms"]["p95"], "lower"),
         ("session  p99 ms", lambda r: r["latency_ms"]["p99"], "lower"),
         ("session  max ms", lambda r: r["latency_ms"]["max"], "lower"),
+        ("session  server CPU s", lambda r: r.get("server_cpu_s"), "lower"),
     ],
     "websocket": [
         (
@@ -38,6 +39,7 @@ SERVER_ROWS: dict[str, list[Row]] = {
         ("ws  answered / sent", lambda r: f"{r['answered_in_time']} / {r['sent']}", ""),
         ("ws  errors / timeouts", lambda r: f"{r['errors']} / {r['timeouts']}", ""),
         ("ws  lost acks / answers", lambda r: f"{r['lost_acks']} / {r['lost_answers']}", ""),
+        ("ws  server CPU s", lambda r: r.get("server_cpu_s"), "lower"),
     ],
 }
 
@@ -110,8 +112,9 @@ def servers_table(runs: dict[str, dict[str, Any]], benchmarks: list[str]) -> lis
     return lines
 
 
-def write_json(name: str, payload: dict[str, Any]) -> Path:
+def write_json(name: str, payload: dict[str, Any]) -> str:
+    """Write bench/results/<name>.json; returns its path relative to the project."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=False) + "\n")
-    return path
+    return str(path.relative_to(RESULTS_DIR.parent.parent))

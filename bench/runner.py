@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from bench.procs import BenchSetupError
+from bench.procs import BenchSetupError, Proc, cpu_seconds
 from bench.session import SessionConfig, run_session
 from bench.stack import Stack
 from bench.stats import load_average
@@ -33,6 +33,7 @@ class Plan:
 class ServerRuns:
     mode: str
     mode_description: str
+    tuning: dict[str, str]
     runs: dict[str, dict[str, Any]]
     cleanup_problems: list[str]
     worker_log_problems: list[str]
@@ -57,7 +58,7 @@ def run_servers(plan: Plan) -> ServerRuns:
         problems = stack.close()
         for problem in problems:
             say(f"cleanup: {problem}")
-    return ServerRuns(stack.mode, stack.description, runs, problems, worker_problems)
+    return ServerRuns(stack.mode, stack.description, stack.tuning, runs, problems, worker_problems)
 
 
 def _run_one(stack: Stack, name: str, plan: Plan) -> dict[str, Any]:
@@ -80,7 +81,9 @@ def _run_one(stack: Stack, name: str, plan: Plan) -> dict[str, Any]:
         if "session" in plan.benchmarks:
             cfg = plan.session
             say(f"{name}: session x{cfg.requests} at concurrency {cfg.concurrency}")
-            run["session"] = _guarded(run_session(server.port, stack.agent_id, cfg))
+            run["session"] = _measured(
+                server.proc, stack.worker, run_session(server.port, stack.agent_id, cfg)
+            )
         if "websocket" in plan.benchmarks:
             warm = _guarded(warm_up(server.port, stack.agent_id))
             if warm:
@@ -88,13 +91,31 @@ def _run_one(stack: Stack, name: str, plan: Plan) -> dict[str, Any]:
                 say(f"{name}: {warm}")
             cfg_ws = plan.websocket
             say(f"{name}: websocket {cfg_ws.clients} clients x {cfg_ws.messages} messages")
-            run["websocket"] = _guarded(run_ws(server.port, stack.agent_id, cfg_ws))
+            run["websocket"] = _measured(
+                server.proc, stack.worker, run_ws(server.port, stack.agent_id, cfg_ws)
+            )
         run["load_average_after"] = load_average()
         run["server_alive_after"] = server.proc.alive()
     finally:
         run["server_log_problems"] = server.proc.log_problems()[:MAX_LOG_LINES]
         server.proc.stop()
     return run
+
+
+def _measured(server: Proc, worker: Proc | None, coro: Any) -> Any:
+    """Run a benchmark and add the CPU seconds the server (and Celery worker) spent on it."""
+    procs = {"server_cpu_s": server, "worker_cpu_s": worker}
+    before = {k: cpu_seconds(p.popen.pid) if p else None for k, p in procs.items()}
+    client_before = time.process_time()
+    result = _guarded(coro)
+    if isinstance(result, dict):  # the load generator shares the machine's CPUs
+        result["client_cpu_s"] = round(time.process_time() - client_before, 2)
+    for key, proc in procs.items():
+        after = cpu_seconds(proc.popen.pid) if proc else None
+        start = before[key]
+        if isinstance(result, dict) and after is not None and start is not None:
+            result[key] = round(after - start, 2)
+    return result
 
 
 def _guarded(coro: Any) -> Any:

@@ -24,6 +24,7 @@ AGENT_ID_CODE = (
     "print(Agent.objects.get(workspace__slug='acme-outdoor').public_id)"
 )
 SERVERS = ("uvicorn", "daphne")
+TUNING_PREFIXES = ("DATABASE_", "WIDGET_", "BEHIND_TLS_PROXY")
 
 
 def _require_local(url: str, name: str) -> None:
@@ -64,6 +65,15 @@ class Stack:
     redis_token: str = ""
     started_pgids: list[int] = field(default_factory=list)
 
+    @property
+    def tuning(self) -> dict[str, str]:
+        """Settings-relevant variables inherited from the caller (recorded with results)."""
+        return {
+            k: v
+            for k, v in self.env.items()
+            if k.startswith(TUNING_PREFIXES) and k != "DATABASE_URL"
+        }
+
     @classmethod
     def create(cls) -> Stack:
         pid = os.getpid()
@@ -72,8 +82,10 @@ class Stack:
         env = {
             key: value
             for key, value in os.environ.items()
-            # Never let a configured LLM endpoint or a dev database leak into the bench.
-            if not key.startswith(("LLM_", "DATABASE_", "REDIS_", "CELERY_"))
+            # Never let a configured LLM endpoint or a dev database leak into the bench;
+            # tuning knobs such as DATABASE_CONN_MAX_AGE pass through (see `tuning`).
+            if not key.startswith(("LLM_", "CELERY_"))
+            and key not in ("DATABASE_URL", "DATABASE_TEST_NAME", "REDIS_URL")
         }
         env.update(
             DEBUG="false",
