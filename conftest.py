@@ -15,6 +15,23 @@ from widgets.models import WidgetConfig
 SITE_ORIGIN = "https://shop.example.com"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Close each connection pool before the test database is dropped.
+
+    Pooled connections (PostgreSQL) otherwise keep the database "in use" and it stays behind
+    on the shared server.
+    """
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all(initialized_only=True):
+            close_pool = getattr(connection, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     from django.core.cache import cache

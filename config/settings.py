@@ -104,10 +104,20 @@ else:
             "OPTIONS": {"timeout": 20},
         }
     }
-# Under ASGI each sync_to_async thread holds its own connection; keep them short-lived
-# unless the operator fronts PostgreSQL with a pooler and asks for longer.
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Under ASGI, Django runs each request's sync work in a thread of its own, so persistent
+# per-thread connections leak (PostgreSQL soon answers "too many clients"). On PostgreSQL
+# a connection pool per process (psycopg_pool, via Django) reuses connections instead.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": 10,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 _test_db_name = env_str("DATABASE_TEST_NAME")
 if _test_db_name:
     DATABASES["default"]["TEST"] = {"NAME": _test_db_name}
