@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -20,6 +22,7 @@ from security.errors import ApiError, InvalidSessionToken
 from widgets.selectors import agent_for_widget
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SUBPROTOCOL = "customeragent.v2"
 AUTH_PREFIX = "auth."
@@ -28,6 +31,22 @@ MAX_CLIENT_ID = 64
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+
+
+def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Run ORM work in a pool thread, concurrently with other visitors' work.
+
+    Channels' default is the process's single sync thread, where every visitor's message
+    would queue behind every other's; each call here is self-contained (its own
+    transaction), and on PostgreSQL draws a connection from the process's pool.
+    """
+    return database_sync_to_async(func, thread_sensitive=False)
+
+
+# Channel-layer events this consumer only forwards. They touch no database, so they skip
+# the connection clean-up Channels runs before every event, which costs each of them a
+# trip through the process's single sync thread (the queue behind every ORM call).
+FORWARD_ONLY_EVENTS = frozenset({"message.created", "typing.changed"})
 
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
@@ -48,7 +67,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except InvalidSessionToken:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        agent = await database_sync_to_async(agent_for_widget)(session.agent_id, origin)
+        agent = await in_db_thread(agent_for_widget)(session.agent_id, origin)
         if agent is None or origin != session.origin:
             logger.info("websocket refused for %s from origin %r", session.agent_id, origin)
             await self.close(code=CLOSE_FORBIDDEN)
@@ -57,7 +76,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self.agent = agent
         self.group = realtime.visitor_group(session.agent_id, session.visitor_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        conversation = await database_sync_to_async(conversation_current)(
+        conversation = await in_db_thread(conversation_current)(
             agent_id=agent.pk, visitor_id=session.visitor_id
         )
         await self.send_json(
@@ -67,6 +86,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 "visitorId": session.visitor_id,
             }
         )
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") in FORWARD_ONLY_EVENTS:
+            await getattr(self, get_handler_name(message))(message)
+            return
+        await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "group"):
@@ -111,7 +136,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self._error("invalid_request", "text must be 1-4000 characters.")
             return
         try:
-            received = await database_sync_to_async(services.message_receive)(
+            received = await in_db_thread(services.message_receive)(
                 agent=self.agent,
                 visitor_id=self.session.visitor_id,
                 client_id=client_id,
@@ -133,7 +158,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _replay(self, after: object) -> None:
-        conversation = await database_sync_to_async(conversation_current)(
+        conversation = await in_db_thread(conversation_current)(
             agent_id=self.agent.pk, visitor_id=self.session.visitor_id
         )
         if conversation is None:
@@ -141,7 +166,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         anchor = after if isinstance(after, str) else None
         has_more = True
         while has_more:
-            rows, has_more = await database_sync_to_async(messages_after)(
+            rows, has_more = await in_db_thread(messages_after)(
                 conversation=conversation, after=anchor
             )
             for row in rows:

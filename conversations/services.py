@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -104,6 +106,23 @@ def _after_customer_message(message_id: int) -> None:
     reply_to_message.delay(message_id)
 
 
+@contextmanager
+def _typing(conversation: Conversation, *, enabled: bool) -> Iterator[None]:
+    """Show the agent typing to the visitor while the block runs (when worth a broadcast)."""
+    if not enabled:
+        yield
+        return
+    target = {
+        "agent_public_id": conversation.agent.public_id,
+        "visitor_id": conversation.visitor_id,
+    }
+    realtime.broadcast_typing(**target, role="agent", state=True)
+    try:
+        yield
+    finally:
+        realtime.broadcast_typing(**target, role="agent", state=False)
+
+
 def reply_generate(*, message_id: int) -> Message | None:
     """The agent's answer to one visitor message; idempotent (one reply per message)."""
     message = Message.objects.select_related("conversation__agent").get(pk=message_id)
@@ -114,12 +133,7 @@ def reply_generate(*, message_id: int) -> Message | None:
     if Message.objects.filter(conversation=conversation, client_id=reply_key).exists():
         return None
     agent = conversation.agent
-    realtime.broadcast_typing(
-        agent_public_id=agent.public_id,
-        visitor_id=conversation.visitor_id,
-        role="agent",
-        state=True,
-    )
+    responder = responder_for(agent)
     history = [
         HistoryItem(role=m.role, text=m.text)
         for m in reversed(
@@ -128,15 +142,8 @@ def reply_generate(*, message_id: int) -> Message | None:
             ]
         )
     ]
-    try:
-        reply = responder_for(agent).respond(agent=agent, question=message.text, history=history)
-    finally:
-        realtime.broadcast_typing(
-            agent_public_id=agent.public_id,
-            visitor_id=conversation.visitor_id,
-            role="agent",
-            state=False,
-        )
+    with _typing(conversation, enabled=responder.shows_typing):
+        reply = responder.respond(agent=agent, question=message.text, history=history)
     try:
         with transaction.atomic():
             answer = Message.objects.create(

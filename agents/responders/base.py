@@ -24,6 +24,10 @@ class Reply:
 class Responder(Protocol):
     """Turns a visitor's question (with the conversation so far) into the agent's reply."""
 
+    # Whether visitors should see "typing…" while it works: worth two broadcasts only for
+    # responders that take a noticeable time (an LLM), not for millisecond lookups.
+    shows_typing: bool
+
     def respond(self, *, agent: Agent, question: str, history: list[HistoryItem]) -> Reply: ...
 
 

@@ -13,6 +13,8 @@ NO_ANSWER = (
 class KnowledgeBaseResponder:
     """Answers with the best passage of the best matching article, citing it."""
 
+    shows_typing = False
+
     def respond(self, *, agent: Agent, question: str, history: list[HistoryItem]) -> Reply:
         results = search_articles(agent=agent, question=question)
         if not results:
