@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import connections
 
 from conversations import realtime, services
 from conversations.selectors import conversation_current, message_out, messages_after
@@ -37,10 +38,18 @@ def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     """Run ORM work in a pool thread, concurrently with other visitors' work.
 
     Channels' default is the process's single sync thread, where every visitor's message
-    would queue behind every other's; each call here is self-contained (its own
-    transaction), and on PostgreSQL draws a connection from the process's pool.
+    would queue behind every other's. Each call here is self-contained (its own
+    transaction) and hands its connection back (to the process's pool, on PostgreSQL) when
+    it is done, so no thread keeps one.
     """
-    return database_sync_to_async(func, thread_sensitive=False)
+
+    def call_and_release(*args: Any, **kwargs: Any) -> T:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return database_sync_to_async(call_and_release, thread_sensitive=False)
 
 
 # Channel-layer events this consumer only forwards. They touch no database, so they skip

@@ -81,7 +81,9 @@ def message_receive(
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at, updated_at=timezone.now()
             )
-            transaction.on_commit(lambda: _after_customer_message(message.pk))
+            # robust: the message is stored whatever happens next, so the visitor gets an
+            # ack even if fan-out or queueing fails (logged) after the commit.
+            transaction.on_commit(lambda: _after_customer_message(message.pk), robust=True)
     except IntegrityError:
         duplicate = _by_client_id(agent=agent, visitor_id=visitor_id, client_id=client_id)
         if duplicate is None:
@@ -102,7 +104,11 @@ def _after_customer_message(message_id: int) -> None:
     from conversations.tasks import reply_to_message
 
     message = Message.objects.select_related("conversation__agent").get(pk=message_id)
-    realtime.broadcast_message(message)
+    try:
+        realtime.broadcast_message(message)  # the visitor's other tabs, in order
+    except Exception:
+        # A missed echo heals on the next sync; a missed reply would not, so go on.
+        logger.exception("fan-out of %s failed", message.public_id)
     reply_to_message.delay(message_id)
 
 
@@ -161,7 +167,7 @@ def reply_generate(*, message_id: int) -> Message | None:
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=answer.created_at, updated_at=timezone.now()
             )
-            transaction.on_commit(lambda: realtime.broadcast_message(answer))
+            transaction.on_commit(lambda: realtime.broadcast_message(answer), robust=True)
     except IntegrityError:
         return None  # a concurrent run answered first
     logger.info("answered %s in %s (answered=%s)", message.public_id, conversation, reply.answered)

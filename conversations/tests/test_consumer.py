@@ -201,3 +201,26 @@ async def test_the_conversation_remembers_the_page_it_started_on(agent) -> None:
     assert message.conversation.page_url == "https://shop.example.com/tents/ridgeline"
     assert message.conversation.origin == SITE_ORIGIN
     await communicator.disconnect()
+
+
+async def test_websocket_database_work_hands_connections_back(agent) -> None:
+    """Concurrent visitors must not leave pooled connections parked in worker threads."""
+    from django.db import connections
+
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("connection pools exist on PostgreSQL (CI runs this)")
+    tabs = []
+    for _ in range(4):
+        tab, _visitor = await ready(agent)
+        tabs.append(tab)
+    for index, tab in enumerate(tabs):
+        await tab.send_json_to({"type": "message.send", "clientId": f"r-{index}", "text": "Hi"})
+    for tab in tabs:
+        await frames_until(tab, lambda f: f["type"] == "message.ack")
+        await tab.disconnect()
+    pool = type(connections["default"])._connection_pools["default"]
+    stats = pool.get_stats()
+    in_use = stats["pool_size"] - stats["pool_available"]
+    # The test's own thread and asgiref's single sync thread may hold one each; more means
+    # worker threads kept theirs (a leak that starves the pool under load).
+    assert in_use <= 2, stats
