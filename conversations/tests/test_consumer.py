@@ -218,7 +218,7 @@ async def test_websocket_database_work_hands_connections_back(agent) -> None:
     for tab in tabs:
         await frames_until(tab, lambda f: f["type"] == "message.ack")
         await tab.disconnect()
-    pool = type(connections["default"])._connection_pools["default"]
+    pool = getattr(connections["default"], "pool")  # noqa: B009  (PostgreSQL backend only)
     stats = pool.get_stats()
     in_use = stats["pool_size"] - stats["pool_available"]
     # The test's own thread and asgiref's single sync thread may hold one each; more means
