@@ -18,4 +18,4 @@ RUN useradd --system --uid 1000 app && chown -R app /app
 USER app
 EXPOSE 8000
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "--proxy-headers", "--ws-max-size", "65536"]
+     "--workers", "2", "--proxy-headers", "--ws-max-size", "65536", "--lifespan", "off"]

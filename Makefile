@@ -30,7 +30,7 @@ run: build
 	trap 'kill 0' EXIT INT TERM; \
 	$(DEV_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
 	$(DEV_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
-		--ws-max-size 65536 & \
+		--ws-max-size 65536 --lifespan off & \
 	wait
 
 test: build

@@ -234,6 +234,7 @@ CORS_ALLOWED_ORIGINS: list[str] = []
 CORS_ALLOW_CREDENTIALS = False
 CORS_PREFLIGHT_MAX_AGE = 86400
 CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 
 # --- Widget ------------------------------------------------------------------------
 WIDGET_SESSION_TTL_SECONDS = env_int("WIDGET_SESSION_TTL_SECONDS", 3600, minimum=60)
