@@ -119,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
                 "celery_worker_log_problems": done.worker_log_problems,
                 "cleanup_problems": done.cleanup_problems,
             }
-            written.append(write_json(bench, payload))
+            # One file per benchmark and mode, so an embedded and a services run sit side by side.
+            written.append(write_json(f"{bench}-{done.mode}", payload))
         header = f"Mode: {done.mode} ({done.mode_description})"
         if done.tuning:
             header += "  " + " ".join(f"{k}={v}" for k, v in sorted(done.tuning.items()))
