@@ -36,7 +36,10 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 def _fresh_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from security.ratelimit import rate_limits_reset
+
     cache.clear()
+    rate_limits_reset()
     yield
     cache.clear()
 

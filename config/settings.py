@@ -236,6 +236,11 @@ CORS_PREFLIGHT_MAX_AGE = 86400
 CORS_EXPOSE_HEADERS = ["Retry-After"]
 CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 
+# --- Abuse controls ------------------------------------------------------------------
+# Proxies whose X-Forwarded-For we believe (addresses or CIDRs); nobody else's.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+
 # --- Widget ------------------------------------------------------------------------
 WIDGET_SESSION_TTL_SECONDS = env_int("WIDGET_SESSION_TTL_SECONDS", 3600, minimum=60)
 WIDGET_REFRESH_TTL_SECONDS = env_int("WIDGET_REFRESH_TTL_SECONDS", 86400, minimum=300)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
-from security.errors import InvalidRefreshToken, InvalidSessionToken
+from security.errors import InvalidRefreshToken, InvalidSessionToken, OriginNotAllowed
 
 logger = logging.getLogger(__name__)
 
@@ -126,14 +126,19 @@ def refresh_token_agent(refresh_token: str) -> str | None:
         return None
 
 
-def session_refresh(refresh_token: str) -> tuple[WidgetSession, IssuedSession]:
-    """Spend a refresh token for a new pair. Reusing a spent one revokes its whole family."""
+def session_refresh(refresh_token: str, *, origin: str) -> tuple[WidgetSession, IssuedSession]:
+    """Spend a refresh token for a new pair. Reusing a spent one revokes its whole family.
+
+    A token presented from another origin than its own is refused before it is spent.
+    """
     if not refresh_token or len(refresh_token) > 4096:
         raise InvalidRefreshToken()
     try:
         session = _decode(refresh_token, REFRESH_TYPE)
     except InvalidSessionToken:
         raise InvalidRefreshToken() from None
+    if origin != session.origin:
+        raise OriginNotAllowed("This session was issued to another website.")
     claims = jwt.decode(refresh_token, options={"verify_signature": False})
     jti, family = str(claims.get("jti", "")), str(claims.get("fam", ""))
     if not jti or not family or cache.get(f"widget:refresh:revoked:{family}"):

@@ -7,6 +7,7 @@ spellings of one host compare equal and different hosts never do.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -20,9 +21,12 @@ class Origin:
     port: int
 
 
+ANY_HOST = "*"
+
+
 @dataclass(frozen=True)
 class DomainPattern:
-    host: str  # a punycode host, or the suffix after "*." for wildcards
+    host: str  # a punycode host, the suffix after "*." for wildcards, or "*" for any host
     wildcard: bool
     scheme: str | None
     port: int | None
@@ -33,7 +37,12 @@ def normalize_host(host: str) -> str | None:
     if not host or any(c in host for c in "/@\\ \t\r\n?#"):
         return None
     if host.startswith("[") and host.endswith("]"):
-        return host  # IPv6 literal
+        host = host[1:-1]
+    if ":" in host:  # an IPv6 literal: compare in its canonical form
+        try:
+            return str(ipaddress.IPv6Address(host))
+        except ValueError:
+            return None
     try:
         return host.encode("idna").decode("ascii")
     except UnicodeError:
@@ -69,11 +78,21 @@ def parse_pattern(value: str) -> DomainPattern | None:
         if scheme not in DEFAULT_PORTS:
             return None
     raw = raw.rstrip("/")
+    if raw == ANY_HOST:
+        # Any site at all: allowed, but the admin warns whoever saves it.
+        return DomainPattern(host=ANY_HOST, wildcard=False, scheme=scheme, port=None)
     wildcard = raw.startswith("*.")
     if wildcard:
         raw = raw[2:]
     port: int | None = None
-    if raw.count(":") == 1:
+    if raw.startswith("["):  # [IPv6]:port
+        host_part, _, rest = raw[1:].partition("]")
+        if rest and (not rest.startswith(":") or not rest[1:].isdigit()):
+            return None
+        raw, port = host_part, int(rest[1:]) if rest else None
+        if port is not None and not 0 < port < 65536:
+            return None
+    elif raw.count(":") == 1:
         raw, port_text = raw.split(":")
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
             return None
@@ -89,6 +108,8 @@ def pattern_matches(pattern: DomainPattern, origin: Origin) -> bool:
         return False
     if pattern.port is not None and pattern.port != origin.port:
         return False
+    if pattern.host == ANY_HOST:
+        return True
     if pattern.wildcard:
         # Subdomains only: the apex matches only when it is listed on its own.
         return origin.host.endswith("." + pattern.host)
@@ -104,6 +125,10 @@ def origin_allowed(origin: str | None, allowed_domains: list[str]) -> bool:
         if pattern is not None and pattern_matches(pattern, parsed):
             return True
     return False
+
+
+def allows_any_site(allowed_domains: list[str]) -> bool:
+    return any(entry.strip() == ANY_HOST for entry in allowed_domains)
 
 
 def invalid_patterns(allowed_domains: list[str]) -> list[str]:

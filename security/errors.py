@@ -65,6 +65,12 @@ class OriginNotAllowed(ApiError):
     default_message = "This website is not allowed to use this agent."
 
 
+class IpBlocked(ApiError):
+    status = 403
+    code = "ip_blocked"
+    default_message = "Requests from your network are blocked."
+
+
 class NotFound(ApiError):
     status = 404
     code = "not_found"

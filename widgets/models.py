@@ -35,6 +35,11 @@ class WidgetConfig(models.Model):
     )
     custom_css = models.TextField(blank=True)
     features = models.JSONField(default=default_features, blank=True)
+    rate_limits = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Overrides of the default limits, e.g. {"session_per_ip": 100}.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

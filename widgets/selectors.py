@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 from django.core.cache import cache
@@ -15,29 +16,47 @@ ALL_PATTERNS_KEY = "widget:allowed:all"
 
 
 def _agent_key(agent_public_id: str) -> str:
-    return f"widget:allowed:{agent_public_id}"
+    return f"widget:access:{agent_public_id}"
+
+
+@dataclass(frozen=True)
+class WidgetAccess:
+    """Who may embed an active agent's widget, and the limits that apply to it."""
+
+    workspace_id: int
+    allowed_domains: list[str]
+    rate_limits: dict[str, int]
+
+
+def widget_access_for(agent_public_id: str) -> WidgetAccess | None:
+    """An active agent's access rules (cached), or None when there is no such agent."""
+    key = _agent_key(agent_public_id)
+    cached: WidgetAccess | str | None = cache.get(key)
+    if cached == "missing":
+        return None
+    if isinstance(cached, WidgetAccess):
+        return cached
+    agent = (
+        Agent.objects.filter(public_id=agent_public_id, is_active=True)
+        .select_related("widget_config")
+        .first()
+    )
+    if agent is None:
+        cache.set(key, "missing", ALLOWED_CACHE_SECONDS)
+        return None
+    config = getattr(agent, "widget_config", None)
+    access = WidgetAccess(
+        workspace_id=agent.workspace_id,
+        allowed_domains=list(config.allowed_domains) if config else [],
+        rate_limits=dict(config.rate_limits or {}) if config else {},
+    )
+    cache.set(key, access, ALLOWED_CACHE_SECONDS)
+    return access
 
 
 def allowed_domains_for(agent_public_id: str) -> list[str] | None:
-    """An active agent's allowed domains (cached), or None when there is no such agent."""
-    key = _agent_key(agent_public_id)
-    cached: list[str] | str | None = cache.get(key)
-    if cached == "missing":
-        return None
-    if isinstance(cached, list):
-        return cached
-    row = (
-        WidgetConfig.objects.filter(agent__public_id=agent_public_id, agent__is_active=True)
-        .values_list("allowed_domains", flat=True)
-        .first()
-    )
-    if row is None:
-        exists = Agent.objects.filter(public_id=agent_public_id, is_active=True).exists()
-        value: list[str] | str = [] if exists else "missing"
-    else:
-        value = list(row)
-    cache.set(key, value, ALLOWED_CACHE_SECONDS)
-    return None if value == "missing" else list(value)
+    access = widget_access_for(agent_public_id)
+    return None if access is None else access.allowed_domains
 
 
 def any_agent_allows(origin: str) -> bool:

@@ -10,10 +10,8 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from conversations.models import Conversation
 from conversations.selectors import conversation_current, message_out, messages_after
@@ -24,6 +22,7 @@ from customers.sessions import (
     session_token_verify,
 )
 from customers.visitors import visitor_id_resolve
+from security.domains import domain_hash
 from security.errors import (
     InvalidCustomerToken,
     InvalidRequest,
@@ -32,7 +31,8 @@ from security.errors import (
     OriginNotAllowed,
 )
 from security.http import json_object_body, optional_str
-from widgets.selectors import agent_for_widget, allowed_domains_for, widget_public_config
+from widgets.api.public import PublicWidgetView
+from widgets.selectors import agent_for_widget, widget_access_for, widget_public_config
 
 ERRORS = {
     code: OpenApiResponse(description=desc)
@@ -44,25 +44,6 @@ ERRORS = {
         413: "payload_too_large",
     }.items()
 }
-
-
-class PublicWidgetView(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    parser_classes: list[Any] = []
-
-    def origin(self) -> str:
-        return str(self.request.headers.get("Origin", ""))
-
-    def bearer_session(self) -> WidgetSession:
-        """The request's session token, which must have been issued to this origin."""
-        auth = self.request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
-            raise InvalidSessionToken("Send the session token as 'Authorization: Bearer <token>'.")
-        session = session_token_verify(auth[7:])
-        if self.origin() != session.origin:
-            raise OriginNotAllowed("This session token was issued to another website.")
-        return session
 
 
 def _session_response(session: WidgetSession, issued: Any, agent: Any) -> dict[str, Any]:
@@ -111,6 +92,8 @@ class SessionView(PublicWidgetView):
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
+        self.refuse_blocked_ip()
+        self.throttle("session_per_ip", self.client_ip())
         data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
         agent_id = data.get("agentId")
         if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
@@ -118,12 +101,17 @@ class SessionView(PublicWidgetView):
         visitor_candidate = optional_str(data, "visitorId", max_length=64)
         page_url = optional_str(data, "url", max_length=2000) or ""
         optional_str(data, "referrer", max_length=2000)
-        if allowed_domains_for(agent_id) is None:
+        access = widget_access_for(agent_id)
+        if access is None:
             raise NotFound("No active agent has this id.", code="agent_not_found")
+        self.refuse_blocked_ip(workspace_id=access.workspace_id)
         origin = self.origin()
         agent = agent_for_widget(agent_id, origin)
         if agent is None:
             raise OriginNotAllowed()
+        self.throttle(
+            "session_per_agent_domain", f"{agent_id}:{domain_hash(origin)}", access.rate_limits
+        )
         if data.get("customerToken") or data.get("userHash"):
             # Verified identity arrives with the customers issue; refuse rather than trust.
             raise InvalidCustomerToken("This agent has no identity verification configured.")
@@ -148,11 +136,11 @@ class SessionRefreshView(PublicWidgetView):
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
+        self.refuse_blocked_ip()
+        self.throttle("session_per_ip", self.client_ip())
         data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
         token = optional_str(data, "refreshToken", max_length=4096) or ""
-        session, issued = session_refresh(token)
-        if self.origin() != session.origin:
-            raise OriginNotAllowed("This session was issued to another website.")
+        session, issued = session_refresh(token, origin=self.origin())
         agent = agent_for_widget(session.agent_id, session.origin)
         if agent is None:
             raise OriginNotAllowed()
@@ -167,6 +155,11 @@ class HistoryView(PublicWidgetView):
     )
     def get(self, request: Request, conversation_id: str) -> Response:
         session = self.bearer_session()
+        access = widget_access_for(session.agent_id)
+        if access is None:
+            raise InvalidSessionToken()
+        self.refuse_blocked_ip(workspace_id=access.workspace_id)
+        self.throttle("history_per_visitor", session.visitor_id, access.rate_limits)
         conversation = (
             Conversation.objects.filter(
                 public_id=conversation_id,

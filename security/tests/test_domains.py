@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from security.domains import domain_hash, invalid_patterns, origin_allowed
+from security.domains import allows_any_site, domain_hash, invalid_patterns, origin_allowed
 
 ALLOWED = ["shop.example.com", "*.example.org", "localhost:8001", "https://secure.example.net"]
 
@@ -56,6 +56,23 @@ def test_it_reports_invalid_patterns() -> None:
     assert invalid_patterns(
         ["ok.example.com", "*.ok.com", "bad host", "ftp://x.com", "a:99999"]
     ) == ["bad host", "ftp://x.com", "a:99999"]
+
+
+def test_a_lone_star_allows_any_site_and_is_reported() -> None:
+    assert origin_allowed("https://anything.example", ["*"])
+    assert allows_any_site([" * "]) and not allows_any_site(["*.example.com"])
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [
+        ("http://[::1]:3000", ["[::1]:3000"]),
+        ("http://192.168.1.20:8080", ["192.168.1.20"]),
+        ("http://localhost:5173", ["localhost"]),
+    ],
+)
+def test_ip_literals_and_localhost_for_development(origin: str, allowed: list[str]) -> None:
+    assert origin_allowed(origin, allowed)
 
 
 def test_domain_hash_is_stable_per_host() -> None:

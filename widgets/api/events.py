@@ -1,28 +1,21 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from agents.models import Agent
 from analytics.services import EventSource, events_record, events_validate
 from customers.sessions import session_token_verify
 from security.domains import parse_origin
 from security.errors import InvalidSessionToken, OriginNotAllowed
 from security.http import json_object_body, optional_str
+from widgets.api.public import PublicWidgetView
+from widgets.selectors import widget_access_for
 
 
-class EventsView(APIView):
+class EventsView(PublicWidgetView):
     """Batched widget analytics; `text/plain` bodies are accepted for `sendBeacon`."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
-    parser_classes: list[Any] = []
 
     @extend_schema(
         operation_id="widget_events",
@@ -36,14 +29,13 @@ class EventsView(APIView):
         origin = str(request.headers.get("Origin", ""))
         if origin != session.origin:
             raise OriginNotAllowed("This session token was issued to another website.")
-        events = events_validate(data.get("events"))
-        workspace_id = (
-            Agent.objects.filter(public_id=session.agent_id, is_active=True)
-            .values_list("workspace_id", flat=True)
-            .first()
-        )
-        if workspace_id is None:
+        access = widget_access_for(session.agent_id)
+        if access is None:
             raise InvalidSessionToken()
+        self.refuse_blocked_ip(workspace_id=access.workspace_id)
+        self.throttle("events_per_visitor", session.visitor_id, access.rate_limits)
+        events = events_validate(data.get("events"))
+        workspace_id = access.workspace_id
         parsed = parse_origin(origin)
         accepted = events_record(
             source=EventSource(
