@@ -7,13 +7,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import ForeignKey, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
-from django.utils.html import format_html
 
-from agents.models import Agent, KnowledgeArticle, Membership, Workspace
+from agents.models import KnowledgeArticle, Membership, Workspace
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
-from widgets.admin import WidgetConfigInline
-from widgets.snippet import embed_snippet as snippet_configured
-from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
 
 
 @admin.register(Workspace)
@@ -52,41 +48,6 @@ class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):
     fields = ["title", "is_published", "source_url", "updated_at"]
     readonly_fields = ["updated_at"]
     show_change_link = True
-
-
-@admin.register(Agent)
-class AgentAdmin(WorkspaceScopedAdmin):
-    list_display = ["name", "public_id", "workspace", "is_active", "created_at"]
-    list_filter = ["is_active", "workspace"]
-    search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "embed_snippet", "created_at", "updated_at"]
-    fields = [
-        "workspace",
-        "name",
-        "public_id",
-        "embed_snippet",
-        "greeting",
-        "avatar_url",
-        "is_active",
-        "created_at",
-        "updated_at",
-    ]
-    inlines = [WidgetConfigInline, KnowledgeArticleInline]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
-        return super().get_queryset(request).select_related("workspace")
-
-    @admin.display(description="Embed snippet")
-    def embed_snippet(self, obj: Agent) -> str:
-        if not obj.pk:
-            return "Save the agent to get its snippet."
-        return format_html(
-            "<pre style='white-space:pre-wrap;margin:0'>{}</pre>"
-            "<div class='help'>Paste before &lt;/body&gt; on your site, and add the site's "
-            "host to Allowed domains below. Zero-config form: <code>{}</code></div>",
-            snippet_configured(obj.public_id),
-            snippet_zero_config(obj.public_id),
-        )
 
 
 @admin.register(KnowledgeArticle)

@@ -14,7 +14,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -238,7 +238,7 @@ CORS_ALLOW_METHODS = ["GET", "POST", "OPTIONS"]
 
 # --- Abuse controls ------------------------------------------------------------------
 # Proxies whose X-Forwarded-For we believe (addresses or CIDRs); nobody else's.
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 
 # --- Widget ------------------------------------------------------------------------

@@ -19,8 +19,11 @@ from django.db import connections
 from conversations import realtime, services
 from conversations.selectors import conversation_current, message_out, messages_after
 from customers.sessions import WidgetSession, session_token_verify
+from security.client_ip import client_ip
 from security.errors import ApiError, InvalidSessionToken
-from widgets.selectors import agent_for_widget
+from security.limits import limit_for
+from security.ratelimit import arate_limit_hit
+from widgets.services import widget_admit
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,6 +35,7 @@ MAX_CLIENT_ID = 64
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_RATE_LIMITED = 4429
 
 
 def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
@@ -61,6 +65,8 @@ FORWARD_ONLY_EVENTS = frozenset({"message.created", "typing.changed"})
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
     session: WidgetSession
     group: str
+    limits: dict[str, int]
+    retry_after: int = 0
 
     async def connect(self) -> None:
         offered: list[str] = list(self.scope.get("subprotocols") or [])
@@ -76,11 +82,25 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except InvalidSessionToken:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        agent = await in_db_thread(agent_for_widget)(session.agent_id, origin)
-        if agent is None or origin != session.origin:
-            logger.info("websocket refused for %s from origin %r", session.agent_id, origin)
+        ip = _client_ip(self.scope)
+        admission = await in_db_thread(widget_admit)(
+            agent_public_id=session.agent_id, origin=origin, token_origin=session.origin, ip=ip
+        )
+        if admission.agent is None or admission.access is None:
+            logger.warning(
+                "websocket refused (%s) for %s from %r, %s",
+                admission.refusal,
+                session.agent_id,
+                origin,
+                ip,
+            )
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.limits = admission.access.rate_limits
+        if not await self._within("connect_per_ip", ip):
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        agent = admission.agent
         self.session = session
         self.agent = agent
         self.group = realtime.visitor_group(session.agent_id, session.visitor_id)
@@ -114,7 +134,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             await self._error("invalid_frame", "Frames must be JSON objects.")
             return
         if not isinstance(content, dict):
@@ -126,6 +146,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if self.session.expires_at <= datetime.now(UTC):
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        if not await self._within("frame_per_connection", self.channel_name):
+            logger.warning("frame flood from %s; closing", self.session.visitor_id)
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
         kind = content.get("type")
         if kind == "message.send":
             await self._message_send(content)
@@ -136,6 +160,11 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         else:
             await self._error("unknown_type", f"Unknown frame type {str(kind)[:40]!r}.")
 
+    async def _within(self, limit_name: str, key: str) -> bool:
+        decision = await arate_limit_hit(limit_for(limit_name, self.limits), key)
+        self.retry_after = decision.retry_after
+        return decision.allowed
+
     async def _message_send(self, content: dict[str, Any]) -> None:
         client_id, text = content.get("clientId"), content.get("text")
         if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
@@ -143,6 +172,17 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         if not isinstance(text, str) or not text.strip() or len(text) > 4000:
             await self._error("invalid_request", "text must be 1-4000 characters.")
+            return
+        if not await self._within("message_per_visitor", self.session.visitor_id):
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": "You are sending messages too fast; wait a moment.",
+                    "clientId": client_id,
+                    "retryAfter": self.retry_after,
+                }
+            )
             return
         try:
             received = await in_db_thread(services.message_receive)(
@@ -194,6 +234,11 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def typing_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})
+
+
+def _client_ip(scope: dict[str, Any]) -> str:
+    peer = scope.get("client") or (None, None)
+    return client_ip(peer[0], _header(scope, b"x-forwarded-for") or None)
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
+from security.audit import audit_record
+from security.models import AuditEntry, IpBlock
 from security.scoping import scope_to_user
 
 MANAGER_ROLES = ("owner", "admin")
@@ -78,3 +81,79 @@ class WorkspaceScopedAdmin(MembershipPermissions, ScopedChoicesMixin, admin.Mode
 
 class WorkspaceScopedInline(MembershipPermissions, ScopedChoicesMixin):
     """Mix into an inline: the parent is already scoped; permissions follow membership."""
+
+
+class IpBlockForm(forms.ModelForm):
+    class Meta:
+        model = IpBlock
+        fields = ["network", "workspace", "reason", "expires_at"]
+
+    def __init__(self, *args: Any, request_user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_user = request_user
+
+    def clean_workspace(self) -> Any:
+        workspace = self.cleaned_data.get("workspace")
+        if workspace is None and not getattr(self.request_user, "is_superuser", False):
+            raise forms.ValidationError("Choose the workspace this block applies to.")
+        return workspace
+
+
+@admin.register(IpBlock)
+class IpBlockAdmin(WorkspaceScopedAdmin):
+    form = IpBlockForm
+    list_display = ["network", "reason", "workspace", "source", "expires_at", "created_by"]
+    list_filter = ["source", "workspace"]
+    search_fields = ["network", "reason"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class WithUser(form_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **inner: Any) -> None:
+                super().__init__(*args, request_user=request.user, **inner)
+
+        return WithUser
+
+    def save_model(self, request: HttpRequest, obj: IpBlock, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+        audit_record(
+            action="ip_block.changed" if change else "ip_block.added",
+            target=obj.network,
+            actor=request.user,
+            workspace_id=obj.workspace_id,
+            changes={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: IpBlock) -> None:
+        audit_record(
+            action="ip_block.removed",
+            target=obj.network,
+            actor=request.user,
+            workspace_id=obj.workspace_id,
+            changes={"reason": obj.reason},
+        )
+        super().delete_model(request, obj)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(WorkspaceScopedAdmin):
+    """Read-only: the record of who changed what is not editable, not even by its authors."""
+
+    list_display = ["created_at", "action", "target", "actor", "workspace"]
+    list_filter = ["action", "workspace"]
+    search_fields = ["target", "actor__username"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

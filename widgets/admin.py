@@ -3,17 +3,26 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
 
-from security.admin import WorkspaceScopedInline
-from security.domains import invalid_patterns
+from agents.admin import KnowledgeArticleInline
+from agents.models import Agent
+from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from security.audit import audit_record, field_changes
+from security.domains import allows_any_site, invalid_patterns
+from security.limits import limit_overrides_validate
 from widgets.models import WidgetConfig
+from widgets.snippet import embed_snippet as snippet_configured
+from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
 
 
 class WidgetConfigForm(forms.ModelForm):
     class Meta:
         model = WidgetConfig
-        fields = ["allowed_domains", "position", "theme", "features", "custom_css"]
+        fields = ["allowed_domains", "position", "theme", "features", "custom_css", "rate_limits"]
 
     def clean_allowed_domains(self) -> list[str]:
         value: Any = self.cleaned_data.get("allowed_domains") or []
@@ -24,6 +33,12 @@ class WidgetConfigForm(forms.ModelForm):
             raise forms.ValidationError(f"Not a host or *.host pattern: {', '.join(bad)}")
         return [v.strip() for v in value]
 
+    def clean_rate_limits(self) -> dict[str, int]:
+        try:
+            return limit_overrides_validate(self.cleaned_data.get("rate_limits"))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
 
 class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):
     model = WidgetConfig
@@ -32,3 +47,72 @@ class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):
     extra = 1
     max_num = 1
     verbose_name = "Widget"
+
+
+AUDITED_WIDGET_FIELDS = ("allowed_domains", "rate_limits")
+
+
+@admin.register(Agent)
+class AgentAdmin(WorkspaceScopedAdmin):
+    list_display = ["name", "public_id", "workspace", "is_active", "created_at"]
+    list_filter = ["is_active", "workspace"]
+    search_fields = ["name", "public_id"]
+    readonly_fields = ["public_id", "embed_snippet", "created_at", "updated_at"]
+    fields = [
+        "workspace",
+        "name",
+        "public_id",
+        "embed_snippet",
+        "greeting",
+        "avatar_url",
+        "is_active",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [WidgetConfigInline, KnowledgeArticleInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
+        return super().get_queryset(request).select_related("workspace")
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Audit who changed where the widget may run and how it is limited; warn on '*'."""
+        before = {
+            f.instance.pk: {name: getattr(f.instance, name) for name in AUDITED_WIDGET_FIELDS}
+            for f in formset.forms
+            if formset.model is WidgetConfig and f.instance.pk
+        }
+        super().save_formset(request, form, formset, change)
+        if formset.model is not WidgetConfig:
+            return
+        for widget_form in formset.forms:
+            config = widget_form.instance
+            if config.pk is None:
+                continue
+            after = {name: getattr(config, name) for name in AUDITED_WIDGET_FIELDS}
+            changes = field_changes(before.get(config.pk, {}), after)
+            if changes:
+                audit_record(
+                    action="widget.access_changed",
+                    target=config.agent.public_id,
+                    actor=request.user,
+                    workspace_id=config.agent.workspace_id,
+                    changes=changes,
+                )
+            if allows_any_site(config.allowed_domains):
+                messages.warning(
+                    request,
+                    f"{config.agent.name}: '*' lets any website embed this agent and use it "
+                    "at your expense. List your sites' hosts instead.",
+                )
+
+    @admin.display(description="Embed snippet")
+    def embed_snippet(self, obj: Agent) -> str:
+        if not obj.pk:
+            return "Save the agent to get its snippet."
+        return format_html(
+            "<pre style='white-space:pre-wrap;margin:0'>{}</pre>"
+            "<div class='help'>Paste before &lt;/body&gt; on your site, and add the site's "
+            "host to Allowed domains below. Zero-config form: <code>{}</code></div>",
+            snippet_configured(obj.public_id),
+            snippet_zero_config(obj.public_id),
+        )

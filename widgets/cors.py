@@ -29,7 +29,7 @@ def _agent_id_of(request: HttpRequest) -> str | None:
     if not token and request.method == "POST" and size.isdigit() and int(size) <= MAX_PEEK_BYTES:
         try:
             body = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             body = None
         if isinstance(body, dict) and isinstance(body.get("token"), str):
             token = body["token"]

@@ -73,6 +73,7 @@ def test_services_mode_with_database_and_redis_urls() -> None:
         ("WIDGET_SESSION_TTL_SECONDS", "soon"),
         ("LLM_BASE_URL", "not a url"),
         ("LOG_LEVEL", "LOUD"),
+        ("TRUSTED_PROXIES", "10.0.0.0/8,not-an-ip"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name: str, value: str) -> None:

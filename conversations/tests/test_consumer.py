@@ -33,6 +33,7 @@ async def connect(token: str, origin: str = SITE_ORIGIN) -> tuple[WebsocketCommu
         headers=[(b"origin", origin.encode())],
         subprotocols=["customeragent.v2", "auth." + token],
     )
+    communicator.scope["client"] = ["127.0.0.1", 50000]  # as an ASGI server reports it
     connected, subprotocol = await communicator.connect(timeout=5)
     return communicator, connected, subprotocol
 
