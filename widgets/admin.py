@@ -76,11 +76,13 @@ class AgentAdmin(WorkspaceScopedAdmin):
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Audit who changed where the widget may run and how it is limited; warn on '*'."""
-        before = {
-            f.instance.pk: {name: getattr(f.instance, name) for name in AUDITED_WIDGET_FIELDS}
-            for f in formset.forms
-            if formset.model is WidgetConfig and f.instance.pk
-        }
+        before: dict[int, dict[str, Any]] = {}
+        if formset.model is WidgetConfig:
+            # From the database: validation has already written the new values onto the
+            # forms' instances.
+            ids = [f.instance.pk for f in formset.forms if f.instance.pk]
+            rows = WidgetConfig.objects.filter(pk__in=ids).values("pk", *AUDITED_WIDGET_FIELDS)
+            before = {row.pop("pk"): row for row in rows}
         super().save_formset(request, form, formset, change)
         if formset.model is not WidgetConfig:
             return
