@@ -32,3 +32,11 @@ def test_unknown_api_paths_answer_json_404(client: Client) -> None:
     response = client.get("/api/v2/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_platform_pages_carry_a_strict_content_security_policy(client: Client) -> None:
+    policy = client.get("/admin/login/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "object-src 'none'" in policy
