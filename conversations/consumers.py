@@ -19,6 +19,7 @@ from django.db import connections
 from conversations import realtime, services
 from conversations.selectors import conversation_current, message_out, messages_after
 from customers.sessions import WidgetSession, session_token_verify
+from security.abuse import message_screen
 from security.client_ip import client_ip
 from security.errors import ApiError, InvalidSessionToken
 from security.limits import limit_for
@@ -66,6 +67,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     session: WidgetSession
     group: str
     limits: dict[str, int]
+    ip: str
+    workspace_id: int
     retry_after: int = 0
 
     async def connect(self) -> None:
@@ -97,6 +100,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.limits = admission.access.rate_limits
+        self.ip, self.workspace_id = ip, admission.access.workspace_id
         if not await self._within("connect_per_ip", ip):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
@@ -183,6 +187,27 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                     "retryAfter": self.retry_after,
                 }
             )
+            return
+        honeypot = content.get("hp")
+        action = await in_db_thread(message_screen)(
+            workspace_id=self.workspace_id,
+            agent_id=self.session.agent_id,
+            visitor_id=self.session.visitor_id,
+            ip=self.ip,
+            text=text,
+            honeypot=honeypot if isinstance(honeypot, str) else None,
+        )
+        if action is not None:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": "This message looks like spam and was not sent.",
+                    "clientId": client_id,
+                }
+            )
+            if action == "blocked":
+                await self.close(code=CLOSE_FORBIDDEN)
             return
         try:
             received = await in_db_thread(services.message_receive)(

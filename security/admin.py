@@ -11,7 +11,7 @@ from django.forms import ModelChoiceField
 from django.http import HttpRequest
 
 from security.audit import audit_record
-from security.models import AuditEntry, IpBlock
+from security.models import AbuseEvent, AuditEntry, IpBlock
 from security.scoping import scope_to_user
 
 MANAGER_ROLES = ("owner", "admin")
@@ -156,4 +156,18 @@ class AuditEntryAdmin(WorkspaceScopedAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AbuseEvent)
+class AbuseEventAdmin(WorkspaceScopedAdmin):
+    list_display = ["created_at", "action", "score", "visitor_id", "ip", "agent_id"]
+    list_filter = ["action", "workspace"]
+    search_fields = ["visitor_id", "ip", "agent_id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -69,3 +69,30 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}"
+
+
+class AbuseEvent(models.Model):
+    """What the abuse scorer saw and did, for staff to review."""
+
+    class Action(models.TextChoices):
+        SLOWED = "slowed", "Message refused (slow down)"
+        BLOCKED = "blocked", "Address blocked for a time"
+
+    workspace_path = "workspace"
+
+    workspace = models.ForeignKey(
+        "agents.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    agent_id = models.CharField(max_length=40)
+    visitor_id = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    score = models.PositiveIntegerField()
+    signals = models.JSONField(default=dict)
+    action = models.CharField(max_length=16, choices=Action.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.visitor_id} (score {self.score})"
