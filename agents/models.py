@@ -57,6 +57,18 @@ class Agent(models.Model):
     greeting = models.CharField(max_length=500, blank=True, default="Hi! How can I help you today?")
     avatar_url = models.URLField(blank=True)
     is_active = models.BooleanField(default=True)
+    pii_masking = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What to mask in visitors' messages before they are stored or sent to a "
+        'model. Empty masks everything; e.g. {"kinds": ["card", "iban", "national_id"]} or '
+        '{"enabled": false}.',
+    )
+    pii_region = models.CharField(
+        max_length=2,
+        default="US",
+        help_text="Country (ISO 3166) whose national phone-number format visitors use.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,8 +9,9 @@ import time
 from types import FrameType
 from typing import Any
 
+from bench.pii import run_pii
 from bench.procs import BenchSetupError, Proc
-from bench.report import servers_table, sizes_table, write_json
+from bench.report import pii_table, servers_table, sizes_table, write_json
 from bench.runner import Plan, run_servers, say
 from bench.session import SessionConfig
 from bench.sizes import run_sizes
@@ -18,7 +19,8 @@ from bench.stack import SERVERS
 from bench.stats import machine_info, now_iso
 from bench.ws import WsConfig
 
-BENCHMARKS = ("sizes", "session", "websocket")
+BENCHMARKS = ("sizes", "pii", "session", "websocket")
+IN_PROCESS = ("sizes", "pii")  # need no server
 
 
 def _csv(allowed: tuple[str, ...]) -> Any:
@@ -67,7 +69,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             cap_s=websocket.cap_s,
             connect_cap_s=websocket.connect_cap_s,
         )
-    ordered = [b for b in BENCHMARKS if b in args.only and b != "sizes"]
+    ordered = [b for b in BENCHMARKS if b in args.only and b not in IN_PROCESS]
     return Plan(ordered, list(dict.fromkeys(args.servers)), session, websocket)
 
 
@@ -89,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         written.append(write_json("sizes", {"benchmark": "sizes", **common, **sizes}))
         lines += [*sizes_table(sizes), ""]
         status = 0 if sizes.get("ok") else 1
+    if "pii" in args.only:
+        pii = run_pii(quick=args.quick)
+        written.append(write_json("pii", {"benchmark": "pii", **common, **pii}))
+        lines += [*pii_table(pii), ""]
+        status = max(status, 0 if pii["ok"] else 1)
     if plan.benchmarks:
         try:
             done = run_servers(plan)

@@ -77,6 +77,33 @@ def sizes_table(sizes: dict[str, Any]) -> list[str]:
     return lines
 
 
+def pii_table(pii: dict[str, Any]) -> list[str]:
+    """Per-message cost against the p99 target, what was masked, and the 4,000-char worst case."""
+    per_message, corpus = pii["per_message_us"], pii["corpus"]
+    target = pii["target_p99_us"]
+    masked = sum(corpus["masked"].values())
+    planted = sum(corpus["planted"].values())
+    worst = pii["worst_case"]
+    header = f"PII masking ({corpus['messages']} messages, mean {corpus['chars_mean']} chars)"
+    rows = [
+        ("per message p50 us", per_message["p50"], ""),
+        ("per message p95 us", per_message["p95"], ""),
+        (
+            "per message p99 us",
+            per_message["p99"],
+            f"{target:>8.0f}  {'PASS' if pii['ok'] else 'FAIL'}",
+        ),
+        ("per message max us", per_message["max"], ""),
+        ("messages/s", pii["messages_per_s"], ""),
+        ("masked / planted values", f"{masked} / {planted}", ""),
+        ("masked msgs without PII", corpus["messages_masked_without_pii"], ""),
+        (f"4000-char worst ms ({worst['name']})", worst["ms"], ""),
+    ]
+    lines = [f"{header:<46}{'value':>10}{'target':>8}  result"]
+    lines += [f"  {label:<44}{_cell(value):>10}{extra}" for label, value, extra in rows]
+    return lines
+
+
 def servers_table(runs: dict[str, dict[str, Any]], benchmarks: list[str]) -> list[str]:
     """One column per server; with uvicorn and daphne both present, a uvicorn/daphne ratio."""
     names = list(runs)

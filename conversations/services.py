@@ -17,6 +17,7 @@ from conversations import realtime
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_current
 from security.errors import InvalidRequest
+from security.pii import PiiPolicy, pii_mask
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,15 @@ def _conversation_open(
         return found
 
 
+def agent_pii_policy(agent: Agent) -> PiiPolicy:
+    """The agent's masking policy; a stored config that no longer reads masks everything."""
+    try:
+        return PiiPolicy.from_config(agent.pii_masking or None)
+    except ValueError:
+        logger.error("agent %s has an unreadable PII config; masking everything", agent)
+        return PiiPolicy()
+
+
 def message_receive(
     *,
     agent: Agent,
@@ -64,6 +74,9 @@ def message_receive(
     text = text.strip()
     if not text:
         raise InvalidRequest("A message needs some text.")
+    # Only the masked text is ever stored (and so ever shown to a model or exported).
+    masked = pii_mask(text, policy=agent_pii_policy(agent), region=agent.pii_region)
+    text = masked.text
     duplicate = _by_client_id(agent=agent, visitor_id=visitor_id, client_id=client_id)
     if duplicate is not None:
         return Received(duplicate, created=False)
@@ -77,6 +90,9 @@ def message_receive(
                 role=Message.Role.CUSTOMER,
                 text=text,
                 client_id=client_id,
+                metadata={"piiMasked": sorted({str(f.kind) for f in masked.found})}
+                if masked.changed
+                else {},
             )
             Conversation.objects.filter(pk=conversation.pk).update(
                 last_message_at=message.created_at, updated_at=timezone.now()

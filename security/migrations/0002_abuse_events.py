@@ -5,28 +5,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0001_initial'),
-        ('security', '0001_initial'),
+        ("agents", "0001_initial"),
+        ("security", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AbuseEvent',
+            name="AbuseEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(max_length=40)),
-                ('visitor_id', models.CharField(max_length=64)),
-                ('ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('score', models.PositiveIntegerField()),
-                ('signals', models.JSONField(default=dict)),
-                ('action', models.CharField(choices=[('slowed', 'Message refused (slow down)'), ('blocked', 'Address blocked for a time')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('workspace', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='agents.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=40)),
+                ("visitor_id", models.CharField(max_length=64)),
+                ("ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("score", models.PositiveIntegerField()),
+                ("signals", models.JSONField(default=dict)),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("slowed", "Message refused (slow down)"),
+                            ("blocked", "Address blocked for a time"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="agents.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
     ]

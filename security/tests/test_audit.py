@@ -22,6 +22,8 @@ def agent_form(agent, **widget: str) -> dict[str, str]:
         "greeting": agent.greeting,
         "avatar_url": "",
         "is_active": "on",
+        "pii_masking": "{}",
+        "pii_region": "US",
         "widget_config-TOTAL_FORMS": "1",
         "widget_config-INITIAL_FORMS": "1",
         "widget_config-MIN_NUM_FORMS": "0",
