@@ -14,6 +14,7 @@ from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record, field_changes
 from security.domains import allows_any_site, invalid_patterns
 from security.limits import limit_overrides_validate
+from security.pii import PiiPolicy
 from widgets.models import WidgetConfig
 from widgets.snippet import embed_snippet as snippet_configured
 from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
@@ -52,8 +53,37 @@ class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):
 AUDITED_WIDGET_FIELDS = ("allowed_domains", "rate_limits")
 
 
+class AgentForm(forms.ModelForm):
+    class Meta:
+        model = Agent
+        fields = [
+            "workspace",
+            "name",
+            "greeting",
+            "avatar_url",
+            "is_active",
+            "pii_masking",
+            "pii_region",
+        ]
+
+    def clean_pii_masking(self) -> Any:
+        value = self.cleaned_data.get("pii_masking") or {}
+        try:
+            PiiPolicy.from_config(value or None)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        return value
+
+    def clean_pii_region(self) -> str:
+        region = str(self.cleaned_data.get("pii_region") or "").upper()
+        if len(region) != 2 or not region.isalpha():
+            raise forms.ValidationError("Use a two-letter country code such as US or FR.")
+        return region
+
+
 @admin.register(Agent)
 class AgentAdmin(WorkspaceScopedAdmin):
+    form = AgentForm
     list_display = ["name", "public_id", "workspace", "is_active", "created_at"]
     list_filter = ["is_active", "workspace"]
     search_fields = ["name", "public_id"]
@@ -66,10 +96,27 @@ class AgentAdmin(WorkspaceScopedAdmin):
         "greeting",
         "avatar_url",
         "is_active",
+        "pii_masking",
+        "pii_region",
         "created_at",
         "updated_at",
     ]
     inlines = [WidgetConfigInline, KnowledgeArticleInline]
+
+    def save_model(self, request: HttpRequest, obj: Agent, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audited = [name for name in ("pii_masking", "pii_region") if name in form.changed_data]
+        if change and audited:
+            audit_record(
+                action="agent.pii_changed",
+                target=obj.public_id,
+                actor=request.user,
+                workspace_id=obj.workspace_id,
+                changes={
+                    name: {"from": form.initial.get(name), "to": getattr(obj, name)}
+                    for name in audited
+                },
+            )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Agent]:
         return super().get_queryset(request).select_related("workspace")
