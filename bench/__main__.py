@@ -11,6 +11,7 @@ from typing import Any
 
 from bench.pii import run_pii
 from bench.procs import BenchSetupError, Proc
+from bench.ratelimit import ratelimit_table, run_ratelimit
 from bench.report import pii_table, servers_table, sizes_table, write_json
 from bench.runner import Plan, run_servers, say
 from bench.session import SessionConfig
@@ -19,8 +20,8 @@ from bench.stack import SERVERS
 from bench.stats import machine_info, now_iso
 from bench.ws import WsConfig
 
-BENCHMARKS = ("sizes", "pii", "session", "websocket")
-IN_PROCESS = ("sizes", "pii")  # need no server
+BENCHMARKS = ("sizes", "pii", "ratelimit", "session", "websocket")
+IN_PROCESS = ("sizes", "pii", "ratelimit")  # need no server
 
 
 def _csv(allowed: tuple[str, ...]) -> Any:
@@ -96,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         written.append(write_json("pii", {"benchmark": "pii", **common, **pii}))
         lines += [*pii_table(pii), ""]
         status = max(status, 0 if pii["ok"] else 1)
+    if "ratelimit" in args.only:
+        limits = run_ratelimit(quick=args.quick)
+        written.append(write_json("ratelimit", {"benchmark": "ratelimit", **common, **limits}))
+        lines += [*ratelimit_table(limits), ""]
+        status = max(status, 0 if limits["ok"] else 1)
     if plan.benchmarks:
         try:
             done = run_servers(plan)

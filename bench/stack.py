@@ -19,9 +19,14 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 # Same lock key as config/testing.py, so a bench and a test run never share a Redis db.
 REDIS_LOCK_KEY = "customeragent:test-run-lock"
 REDIS_DB_PREFERENCE = (14, 15, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1)
+# All bench traffic comes from one address, like a large office behind one NAT: the demo
+# agent raises its per-address limits (every check still runs), as such a site would.
 AGENT_ID_CODE = (
-    "from agents.models import Agent; "
-    "print(Agent.objects.get(workspace__slug='acme-outdoor').public_id)"
+    "from agents.models import Agent; from widgets.models import WidgetConfig; "
+    "a = Agent.objects.get(workspace__slug='acme-outdoor'); "
+    "WidgetConfig.objects.filter(agent=a).update(rate_limits={'session_per_ip': 1000000, "
+    "'connect_per_ip': 1000000, 'session_per_agent_domain': 1000000}); "
+    "print(a.public_id)"
 )
 SERVERS = ("uvicorn", "daphne")
 TUNING_PREFIXES = ("DATABASE_", "WIDGET_", "BEHIND_TLS_PROXY")

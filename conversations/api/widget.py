@@ -93,7 +93,6 @@ class SessionView(PublicWidgetView):
     )
     def post(self, request: Request) -> Response:
         self.refuse_blocked_ip()
-        self.throttle("session_per_ip", self.client_ip())
         data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
         agent_id = data.get("agentId")
         if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
@@ -102,6 +101,9 @@ class SessionView(PublicWidgetView):
         page_url = optional_str(data, "url", max_length=2000) or ""
         optional_str(data, "referrer", max_length=2000)
         access = widget_access_for(agent_id)
+        # Per address, with the agent's own limits once it is known (a site whose visitors
+        # share one office or campus address raises them); guessing ids counts too.
+        self.throttle("session_per_ip", self.client_ip(), access.rate_limits if access else None)
         if access is None:
             raise NotFound("No active agent has this id.", code="agent_not_found")
         self.refuse_blocked_ip(workspace_id=access.workspace_id)

@@ -8,16 +8,21 @@ import { isWidgetApi, platformBase, readConfig, storagePrefix } from './loader/c
 
 const CHAT_ICON = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
 
-// `all: initial` shields the host from the site's CSS; being fixed and 0x0 it takes no
-// room in the page flow, so the widget never shifts the site's layout.
-const HOST_STYLE = 'all:initial;position:fixed;z-index:2147483000;top:0;left:0;width:0;height:0';
+// The shadow root's own `:host` rule with !important beats any page rule, even
+// `* { all: unset !important }` or `div { display: none !important }`, and `all: initial`
+// stops the page's inherited styles at the door. Fixed and 0x0, the host takes no room in
+// the page flow, so the widget never shifts the site's layout.
+const HOST_CSS =
+  ':host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483000!important;' +
+  'top:0!important;left:0!important;width:0!important;height:0!important;visibility:visible!important}';
 
 // Just enough to draw the launcher; the core adds the rest (hover, badge, open state).
+// Colour, size and offsets are custom properties the core stores for the next page view.
 const LAUNCHER_CSS =
-  '.l{position:fixed;bottom:20px;right:20px;width:56px;height:56px;border:0;border-radius:50%;' +
-  'background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);box-shadow:0 4px 14px #0003;' +
-  'cursor:pointer;display:grid;place-items:center}.left{right:auto;left:20px}' +
-  '.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}.l svg{width:28px;fill:currentColor}';
+  '.l{position:fixed;bottom:var(--ca-y,20px);right:var(--ca-x,20px);width:var(--ca-size,56px);height:var(--ca-size,56px);' +
+  'border:0;border-radius:50%;background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);box-shadow:0 4px 14px #0003;' +
+  'cursor:pointer;display:grid;place-items:center;padding:0}.left{right:auto;left:var(--ca-x,20px)}' +
+  '.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}.l svg{width:50%;fill:currentColor}';
 
 (() => {
   const w = window;
@@ -56,19 +61,18 @@ const LAUNCHER_CSS =
   };
 
   host.id = 'customeragent-widget';
-  host.style.cssText = HOST_STYLE;
   const root = host.attachShadow({ mode: 'open' });
   root.innerHTML =
-    `<style>${LAUNCHER_CSS}</style><button type="button" class="l" part="launcher" ` +
+    `<style>${HOST_CSS + LAUNCHER_CSS}</style><button type="button" class="l" part="launcher" ` +
     `data-ca="launcher" aria-label="Open chat"><svg viewBox="0 0 24 24" aria-hidden="true">` +
     `<path d="${CHAT_ICON}"/></svg></button>`;
   const launcher = root.lastChild;
 
-  // Paint the launcher in the agent's colour and corner from the last visit, if known.
+  // Paint the launcher in the agent's colours, size and corner from the last visit, if known.
   try {
     const theme = JSON.parse(stored('theme')) || {};
-    if (theme.primaryColor) host.style.setProperty('--ca-primary', theme.primaryColor);
-    if (theme.position === 'bottom-left') launcher.classList.add('left');
+    for (const name in theme.vars) host.style.setProperty(name, theme.vars[name]);
+    if (theme.left) launcher.classList.add('left');
   } catch (e) {
     // no usable theme stored
   }

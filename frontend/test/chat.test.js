@@ -388,3 +388,84 @@ test('a streamed message is announced once, when it is complete', async () => {
   lastSocket().serverSend({ type: 'message', id: 'm2', role: 'agent', text: 'Hello', createdAt: '2025-01-01T10:00:00Z' });
   assert.deepEqual(eventsOf('messages').flatMap((p) => p.fresh).map((m) => m.text), ['Hello']);
 });
+
+test('a final message without any delta shows once', async () => {
+  const { chat, lastSocket } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  const final = { type: 'message', id: 'm3', role: 'agent', text: 'Done', createdAt: '2025-01-01T10:00:00Z' };
+  lastSocket().serverSend(final);
+  lastSocket().serverSend({ type: 'message.delta', id: 'm3', delta: ' late chunk' });
+  assert.deepEqual(chat.state.messages.map((m) => [m.id, m.text, !!m.streaming]), [['m3', 'Done', false]]);
+});
+
+test('a stream cut by a reconnect is not doubled when the server replays it', async () => {
+  const { chat, lastSocket, timers } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady();
+  lastSocket().serverSend({ type: 'message', id: 'm1', role: 'agent', text: 'Hi', createdAt: '2025-01-01T10:00:00Z' });
+  lastSocket().serverSend({ type: 'message.delta', id: 'm2', delta: 'Half a' });
+  lastSocket().serverClose(1006);
+  timers.runNext();
+  lastSocket().serverReady({ conversationId: 'conv_1' });
+  assert.deepEqual(lastSocket().sent, [{ type: 'sync', after: 'm1' }]); // from the last complete one
+  lastSocket().serverSend({ type: 'message.delta', id: 'm2', delta: 'Half a' });
+  lastSocket().serverSend({ type: 'message.delta', id: 'm2', delta: 'nswer' });
+  lastSocket().serverSend({ type: 'message', id: 'm2', role: 'agent', text: 'Half answer', createdAt: '2025-01-01T10:00:01Z' });
+  lastSocket().serverSend({ type: 'message', id: 'm2', role: 'agent', text: 'Half answer', createdAt: '2025-01-01T10:00:01Z' });
+  assert.deepEqual(chat.state.messages.map((m) => m.text), ['Hi', 'Half answer']);
+});
+
+test('frames and sent messages are offered to other tabs, and frames from them are applied', async () => {
+  const storage = new MemoryStorage();
+  const a = setup({ storage });
+  const b = setup({ storage });
+  await a.chat.start();
+  await b.chat.start();
+  a.chat.goLive();
+  a.lastSocket().serverReady();
+  const clientId = a.chat.send('from tab A');
+  const [entry] = a.eventsOf('sent');
+  assert.equal(entry.clientId, clientId);
+  b.chat.showPending(entry);
+  assert.deepEqual(b.chat.state.messages.map((m) => [m.text, m.state]), [['from tab A', 'sending']]);
+
+  a.lastSocket().serverSend({ type: 'message.ack', clientId, id: 'm1', createdAt: '2025-01-01T10:00:00Z' });
+  a.lastSocket().serverSend({ type: 'message', id: 'm2', role: 'agent', text: 'Hello A and B', createdAt: '2025-01-01T10:00:01Z' });
+  a.lastSocket().serverSend({ type: 'session.ready' }); // not shared
+  const frames = a.eventsOf('frame');
+  assert.deepEqual(frames.map((f) => f.type), ['message.ack', 'message']);
+  for (const frame of frames) b.chat.receive(frame);
+  b.chat.receive({ type: 'session.ready' }); // ignored
+  assert.deepEqual(b.chat.state.messages.map((m) => [m.text, m.state]), [['from tab A', 'sent'], ['Hello A and B', 'sent']]);
+  assert.deepEqual(b.eventsOf('messages').flatMap((p) => p.fresh).map((m) => m.id), ['m1', 'm2']);
+});
+
+test('a bug while handling a frame is reported as an error event, not thrown into the page', async () => {
+  const { FakeWebSocket, sockets } = fakeWebSocketClass();
+  const errors = [];
+  const chat = createChat({
+    base: BASE,
+    agentId: 'agt_1',
+    identity: {},
+    store: createStore(new MemoryStorage(), 'agt_1'),
+    page: { href: 'https://acme.example/', referrer: '' },
+    fetchImpl: fakeFetch({ '/api/v2/widget/session': () => [200, sessionBody()] }).fetchImpl,
+    WebSocketImpl: FakeWebSocket,
+    timers: fakeTimers(),
+    newId: () => 'c1',
+    onEvent: (type, payload) => {
+      if (type === 'error') errors.push(payload);
+      else if (type === 'messages' && payload.fresh.length) throw new TypeError('boom');
+    },
+  });
+  await chat.start();
+  chat.goLive();
+  sockets[0].serverReady();
+  assert.doesNotThrow(() =>
+    sockets[0].serverSend({ type: 'message', id: 'mx', role: 'agent', text: 'ok', createdAt: '2025-01-01T10:00:00Z' }),
+  );
+  assert.deepEqual(errors, [{ code: 'internal', message: 'TypeError: boom', fatal: false }]);
+});

@@ -151,3 +151,24 @@ class TestBodies:
             SESSION_URL, data="agentId=x", content_type="application/xml", HTTP_ORIGIN=SITE_ORIGIN
         )
         assert response.status_code == 400
+
+
+@pytest.mark.django_db
+def test_a_site_behind_one_office_address_can_raise_its_per_address_limit(client, agent) -> None:
+    config = agent.widget_config
+    config.rate_limits = {"session_per_ip": 100}
+    config.save()
+    assert all(start(client, agent).status_code == 200 for _ in range(40))
+
+
+@pytest.mark.django_db
+def test_guessing_agent_ids_counts_against_the_address(client, agent) -> None:
+    for index in range(30):
+        response = client.post(
+            SESSION_URL,
+            data=json.dumps({"agentId": f"agt_guess{index:011d}"}),
+            content_type="application/json",
+            HTTP_ORIGIN=SITE_ORIGIN,
+        )
+        assert response.status_code == 404
+    assert start(client, agent).status_code == 429

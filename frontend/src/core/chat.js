@@ -6,6 +6,8 @@
 //   'status'   'connecting' | 'online' | 'offline' | 'stopped' | 'idle'
 //   'typing'   boolean, the agent is typing
 //   'error'    {code, message, fatal}
+//   'frame'    a message, ack, delta or typing frame this tab's websocket received (for other tabs)
+//   'sent'     {clientId, text, createdAt}, a message the visitor wrote in this tab (for other tabs)
 
 import { historyFetch, isRetryable, sessionCreate, sessionRefresh, WidgetError } from './http.js';
 import { reconnectDelay } from './backoff.js';
@@ -82,7 +84,14 @@ export function createChat({
     url: `${base.replace(/^http/, 'ws')}/ws/widget/`,
     getToken: () => session && session.token,
     renewToken: renew,
-    onFrame: handleFrame,
+    onFrame(frame) {
+      // A bug here must not surface in the host page as an uncaught error.
+      try {
+        handleFrame(frame);
+      } catch (error) {
+        onEvent('error', { code: 'internal', message: String(error), fatal: false });
+      }
+    },
     onStatus: (status) => onEvent('status', status),
     onFatal: fail,
     WebSocketImpl,
@@ -246,7 +255,14 @@ export function createChat({
     if (session && !state.fatal && (wantsLive || state.conversationId || outbox.list().length)) connection.start();
   }
 
+  const SHARED_FRAMES = ['message.ack', 'message', 'message.delta', 'typing'];
+
   function handleFrame(frame) {
+    if (SHARED_FRAMES.includes(frame.type)) onEvent('frame', frame);
+    return applyFrame(frame);
+  }
+
+  function applyFrame(frame) {
     switch (frame.type) {
       case 'session.ready':
         return onReady(frame);
@@ -277,6 +293,12 @@ export function createChat({
       state.conversationId = String(frame.conversationId);
       persist();
     }
+    // A stream cut by the reconnect is replayed whole (by sync or by new deltas), so the
+    // partial bubble goes rather than have the chunks appended twice.
+    if (state.messages.some((m) => m.streaming)) {
+      state.messages = state.messages.filter((m) => !m.streaming);
+      onEvent('messages', { messages: state.messages, fresh: [] });
+    }
     const after = lastConfirmedId(state.messages);
     if (after) connection.send({ type: 'sync', after });
     // Resend everything unacknowledged with its original clientId; the server deduplicates.
@@ -303,12 +325,17 @@ export function createChat({
     }
     const entry = { clientId: newId(), text: body, createdAt: new Date(now()).toISOString() };
     outbox.add(entry); // persisted before any attempt: nothing typed is lost
-    state.messages = upsertMessage(state.messages, { ...entry, role: 'customer' });
-    onEvent('messages', { messages: state.messages, fresh: [] });
+    showPending(entry);
+    onEvent('sent', entry);
     stopTyping();
     // Not live yet: the entry goes out with the outbox flush after session.ready.
     if (!connection.send({ type: 'message.send', clientId: entry.clientId, text: body })) connectIfNeeded();
     return entry.clientId;
+  }
+
+  function showPending(entry) {
+    state.messages = upsertMessage(state.messages, { ...entry, role: 'customer' });
+    onEvent('messages', { messages: state.messages, fresh: [] });
   }
 
   function typing() {
@@ -345,6 +372,14 @@ export function createChat({
       connectIfNeeded();
     },
     reconnectNow: () => connection.reconnectNow(),
+    /** A frame another tab's websocket received. */
+    receive(frame) {
+      if (frame && SHARED_FRAMES.includes(frame.type)) applyFrame(frame);
+    },
+    /** A message the visitor wrote in another tab; that tab sends it. */
+    showPending(entry) {
+      if (entry && entry.clientId && typeof entry.text === 'string') showPending(entry);
+    },
     /** A new session for the given customer; the visitor id is kept so history can be linked. */
     identify(next) {
       identity = pickIdentity(next);

@@ -12,17 +12,24 @@
 //   api         window.CustomerAgent (identity fields are kept current on it)
 //   emit        (event, payload) => void, calls the handlers registered with api.on()
 // }
+//
+// Everything the page or the network can call into (DOM events, timers, socket frames,
+// other tabs) goes through `guard`: a bug in the widget is reported with the 'error'
+// event and the analytics beacon, and never thrown into the host page.
 
-import { createChat, pickIdentity } from './chat.js';
+import { createChat, MAX_MESSAGE_LENGTH, pickIdentity } from './chat.js';
 import { newClientId } from './ids.js';
 import { createStore } from './storage.js';
-import { STRINGS } from './strings.js';
-import { isLeftPosition, themeVariables } from './theme.js';
+import { pickStrings } from './strings.js';
+import { createTabSync } from './tabs.js';
+import { isLeftPosition, themeMode, themeVariables } from './theme.js';
 import { beaconTransport, createTracker } from './tracker.js';
+import { watchTriggers } from './triggers.js';
 import { h } from './ui/dom.js';
 import { enhanceLauncher } from './ui/launcher.js';
 import { createPanel, PANEL_ID } from './ui/panel.js';
 import { CSS } from './ui/styles.js';
+import { createTeaser } from './ui/teaser.js';
 
 function browserStorage() {
   try {
@@ -32,26 +39,74 @@ function browserStorage() {
   }
 }
 
+const hasFeature = (agentConfig, feature) => !!agentConfig && Array.isArray(agentConfig.features) && agentConfig.features.includes(feature);
+
 export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, api, emit }) {
-  const store = createStore(browserStorage(), agentId);
+  // Nothing is written until we know the agent does not need consent first, unless this
+  // visitor already has something stored (so storing was allowed before).
+  const store = createStore(browserStorage(), agentId, { held: true });
+  if (store.hasAny()) store.release();
+  const strings = pickStrings(config.locale, navigator.language);
+  const { t } = strings;
   let unread = 0;
   let wasOnline = false;
   let ready = false; // 'ready' and the 'load' event happen once, not on every renewed session
+  let appliedVariables = [];
+  let stopTriggers = () => {};
 
+  const tracker = createTracker({ base, getToken: () => chat.token(), transport: beaconTransport });
+  function report(error) {
+    try {
+      const message = String((error && error.message) || error);
+      tracker.track('error', { code: 'internal', message });
+      emit('error', { code: 'internal', message });
+    } catch (ignored) {
+      // reporting must not fail either
+    }
+  }
+  const guard =
+    (fn) =>
+    (...args) => {
+      try {
+        return fn(...args);
+      } catch (error) {
+        report(error);
+        return undefined;
+      }
+    };
+  const timers = { setTimeout: (fn, ms) => setTimeout(guard(fn), ms), clearTimeout: (id) => clearTimeout(id) };
+
+  const customCss = h('style', { 'data-ca': 'custom-css' });
   shadowRoot.append(h('style', {}, [CSS]));
   const launcherView = enhanceLauncher(launcher, PANEL_ID);
   const panel = createPanel({
-    locale: config.locale,
-    onSend: (text) => sendMessage(text),
-    onTyping: () => chat.typing(),
-    onClose: () => close(),
+    strings,
+    onSend: guard((text) => sendMessage(text)),
+    onTyping: guard(() => chat.typing()),
+    onClose: guard(() => close()),
   });
-  shadowRoot.append(panel.element);
+  const teaser = createTeaser({
+    strings,
+    onOpen: guard(() => open()),
+    onDismiss: guard(() => {
+      teaser.hide();
+      store.write('teased', true);
+    }),
+  });
+  shadowRoot.append(teaser.element, panel.element, panel.announcer, customCss);
 
-  const tracker = createTracker({ base, getToken: () => chat.token(), transport: beaconTransport });
+  const tabs = createTabSync({
+    agentId,
+    onMessage: guard((message) => {
+      if (message.type === 'open') (message.open ? open : close)({ focus: false, synced: true });
+      else if (message.type === 'local') chat.showPending(message.entry);
+      else chat.receive(message.frame);
+    }),
+  });
 
   const handlers = {
     session({ config: agentConfig, variants, customer, visitorId, conversationId }) {
+      if (!hasFeature(agentConfig, 'consent_first')) store.release();
       applyConfig(agentConfig);
       store.write('config', agentConfig);
       panel.showError('');
@@ -60,28 +115,35 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
         tracker.track('load', { url: location.href });
         for (const [experiment, variant] of Object.entries(variants)) tracker.track('exposure', { experiment, variant });
         emit('ready', { visitorId, conversationId, config: agentConfig, variants, customer });
+        startTriggers(agentConfig);
       }
       tracker.flush();
     },
     messages({ messages, fresh }) {
       panel.renderMessages(messages, { follow: fresh.length > 0 || messages.some((m) => m.state === 'sending') });
       for (const message of fresh) {
-        if (message.role !== 'customer' && !panel.isOpen()) launcherView.setUnread(++unread);
+        if (message.role !== 'customer' && !panel.isOpen()) {
+          launcherView.setUnread(++unread);
+          panel.announce(message);
+        }
         emit('message', message);
       }
     },
     status(status) {
       if (status === 'online') wasOnline = true;
       // Say nothing on the first connect; only a lost connection is worth mentioning.
-      panel.setStatus(status === 'offline' && wasOnline ? STRINGS.reconnecting : status === 'online' ? STRINGS.online : '');
+      panel.setStatus(status === 'offline' && wasOnline ? t('reconnecting') : status === 'online' ? t('online') : '');
     },
     typing: (typing) => panel.setTyping(typing),
     error({ code, message, fatal }) {
-      // Visitors get a plain sentence for fatal errors; the site gets the code and details.
-      panel.showError(fatal ? STRINGS.unavailable : message, { fatal });
       tracker.track('error', { code });
       emit('error', { code, message });
+      if (code === 'internal') return; // a bug of ours: the visitor can do nothing about it
+      // Visitors get a plain sentence for fatal errors; the site gets the code and details.
+      panel.showError(fatal ? t('unavailable') : code === 'message_too_long' ? t('tooLong', { max: MAX_MESSAGE_LENGTH }) : message, { fatal });
     },
+    frame: (frame) => tabs.post({ type: 'frame', frame }),
+    sent: (entry) => tabs.post({ type: 'local', entry }),
   };
 
   const chat = createChat({
@@ -92,44 +154,86 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     page: { href: location.href, referrer: document.referrer },
     fetchImpl: (...args) => fetch(...args),
     WebSocketImpl: WebSocket,
+    timers,
     newId: () => newClientId(),
-    onEvent: (type, payload) => handlers[type](payload),
+    onEvent: guard((type, payload) => handlers[type](payload)),
   });
 
-  /** The agent's name, greeting, avatar, colours and corner. */
+  /** The agent's name, greeting, avatar, colours, corner, mode and custom CSS. */
   function applyConfig(agentConfig) {
-    for (const [property, value] of Object.entries(themeVariables(agentConfig.theme))) host.style.setProperty(property, value);
-    launcherView.setLeft(isLeftPosition(agentConfig));
+    const variables = themeVariables(agentConfig.theme);
+    for (const property of appliedVariables) if (!(property in variables)) host.style.removeProperty(property);
+    for (const [property, value] of Object.entries(variables)) host.style.setProperty(property, value);
+    appliedVariables = Object.keys(variables);
+    const left = isLeftPosition(agentConfig);
+    const mode = themeMode(agentConfig.theme);
+    launcherView.setLeft(left);
+    for (const element of [panel.element, teaser.element]) {
+      element.classList.toggle('left', left);
+      element.classList.toggle('dark', mode === 'dark');
+      element.classList.toggle('auto', mode === 'auto');
+    }
+    // The agent's own CSS applies inside the shadow root only; a Text node, never markup.
+    customCss.textContent = typeof agentConfig.customCss === 'string' ? agentConfig.customCss : '';
     panel.setConfig(agentConfig);
-    // The loader reads this to paint the launcher's colour and corner on the next page view.
-    const primaryColor = agentConfig.theme && agentConfig.theme.primaryColor;
-    store.write('theme', { primaryColor: typeof primaryColor === 'string' ? primaryColor : null, position: agentConfig.position || null });
+    // The loader reads this to paint the launcher on the next page view.
+    store.write('theme', { vars: variables, left });
   }
 
-  function open({ focus = true, restored = false } = {}) {
+  /** Proactive triggers: once per page view, never for a visitor who is chatting already. */
+  function startTriggers(agentConfig) {
+    const pageViews = (Number(store.read('views')) || 0) + 1;
+    store.write('views', pageViews);
+    const triggers = agentConfig.triggers;
+    if (!triggers || store.read('teased') || chat.state.conversationId || panel.isOpen()) return;
+    stopTriggers = watchTriggers({
+      triggers,
+      url: location.href,
+      pageViews,
+      win: window,
+      timers,
+      fire: guard(() => {
+        if (panel.isOpen()) return;
+        tracker.track('trigger', {});
+        if (triggers.action === 'open') open({ focus: false, byVisitor: false });
+        else teaser.show(agentConfig.greeting || t('chatWith', { name: agentConfig.name || t('defaultName') }));
+      }),
+    });
+  }
+
+  function open({ focus = true, restored = false, synced = false, byVisitor = !restored && !synced } = {}) {
     if (panel.isOpen()) return;
+    if (byVisitor) store.release(); // opening the chat is the interaction consent-first waits for
+    stopTriggers();
+    teaser.hide();
+    if (byVisitor) store.write('teased', true);
     panel.show();
     launcherView.setOpen(true);
     launcherView.setUnread((unread = 0));
     store.write('open', true);
     chat.goLive();
     if (focus) panel.focusInput();
-    if (!restored) tracker.track('open');
+    if (!synced) tabs.post({ type: 'open', open: true });
+    if (!restored && !synced) tracker.track('open');
     emit('open');
   }
 
-  function close() {
+  function close({ synced = false } = {}) {
     if (!panel.isOpen()) return;
     const hadFocus = panel.contains(shadowRoot.activeElement);
     panel.hide();
     launcherView.setOpen(false);
     store.write('open', null);
     if (hadFocus) launcher.focus();
-    tracker.track('close');
+    if (!synced) {
+      tabs.post({ type: 'open', open: false });
+      tracker.track('close');
+    }
     emit('close');
   }
 
   function sendMessage(text) {
+    store.release();
     const clientId = chat.send(text);
     if (clientId) tracker.track('message');
     return clientId;
@@ -149,32 +253,35 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
   // The visitor had the panel open on the previous page: keep it open, without stealing focus.
   if (store.read('open')) open({ focus: false, restored: true });
   panel.renderMessages(chat.state.messages, { follow: true });
-  chat.start();
+  chat.start().catch(report);
 
-  window.addEventListener('online', () => chat.reconnectNow());
-  document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') chat.reconnectNow();
-    else tracker.flush(); // the page may be going away; sendBeacon still gets through
-  });
-  window.addEventListener('pagehide', () => tracker.flush());
+  window.addEventListener('online', guard(() => chat.reconnectNow()));
+  document.addEventListener(
+    'visibilitychange',
+    guard(() => {
+      if (document.visibilityState === 'visible') chat.reconnectNow();
+      else tracker.flush(); // the page may be going away; sendBeacon still gets through
+    }),
+  );
+  window.addEventListener('pagehide', guard(() => tracker.flush()));
 
   return {
-    open: () => open(),
-    close: () => close(),
-    toggle: () => (panel.isOpen() ? close() : open()),
-    identify(identity) {
+    open: guard(() => open()),
+    close: guard(() => close()),
+    toggle: guard(() => (panel.isOpen() ? close() : open())),
+    identify: guard((identity) => {
       const next = pickIdentity(identity);
       setIdentityFields(next);
-      chat.identify(next);
-    },
-    logout() {
+      chat.identify(next).catch(report);
+    }),
+    logout: guard(() => {
       close();
       unread = 0;
       launcherView.setUnread(0);
       setIdentityFields({});
-      chat.logout();
-    },
-    sendMessage,
-    track: (name, metadata) => tracker.track(name, metadata),
+      chat.logout().catch(report);
+    }),
+    sendMessage: guard(sendMessage),
+    track: guard((name, metadata) => tracker.track(name, metadata)),
   };
 }

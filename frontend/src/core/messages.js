@@ -24,7 +24,48 @@ export function normalizeMessage(raw) {
   if (ROLES.includes(raw.role)) message.role = raw.role;
   if (typeof raw.text === 'string') message.text = raw.text;
   if (typeof raw.createdAt === 'string') message.createdAt = raw.createdAt;
+  const cards = normalizeCards(raw.cards);
+  if (cards.length) message.cards = cards;
+  const quickReplies = normalizeChoices(raw.quickReplies);
+  if (quickReplies.length) message.quickReplies = quickReplies;
   return message;
+}
+
+const MAX_ITEMS = 10;
+const str = (value) => (typeof value === 'string' && value.trim() ? value.trim() : null);
+const httpUrl = (value) => (str(value) && /^https?:\/\//i.test(value.trim()) ? value.trim() : null);
+
+/** Buttons and quick replies: `{label, value?, url?}` with a label; the rest is dropped. */
+function normalizeChoices(raws) {
+  if (!Array.isArray(raws)) return [];
+  return raws
+    .filter((raw) => raw && str(raw.label))
+    .slice(0, MAX_ITEMS)
+    .map((raw) => {
+      const choice = { label: str(raw.label) };
+      if (str(raw.value)) choice.value = str(raw.value);
+      if (httpUrl(raw.url)) choice.url = httpUrl(raw.url);
+      return choice;
+    });
+}
+
+/** Product cards `{title, imageUrl?, price?, url?, buttons?}`; images only from https. */
+function normalizeCards(raws) {
+  if (!Array.isArray(raws)) return [];
+  return raws
+    .filter((raw) => raw && str(raw.title))
+    .slice(0, MAX_ITEMS)
+    .map((raw) => {
+      const card = { title: str(raw.title) };
+      const image = str(raw.imageUrl);
+      if (image && /^https:\/\//i.test(image)) card.imageUrl = image;
+      const price = typeof raw.price === 'number' ? String(raw.price) : str(raw.price);
+      if (price) card.price = price;
+      if (httpUrl(raw.url)) card.url = httpUrl(raw.url);
+      const buttons = normalizeChoices(raw.buttons);
+      if (buttons.length) card.buttons = buttons;
+      return card;
+    });
 }
 
 const time = (m) => {
@@ -53,7 +94,7 @@ export function sortMessages(list) {
 export function upsertMessage(list, incoming) {
   const index = list.findIndex((m) => isSame(m, incoming));
   // An ack for a message this page never displayed (e.g. sent from another tab) has no text.
-  if (index < 0 && typeof incoming.text !== 'string') return list;
+  if (index < 0 && typeof incoming.text !== 'string' && !incoming.cards) return list;
   const merged = { ...(index < 0 ? { role: 'agent' } : list[index]) };
   for (const [field, value] of Object.entries(incoming)) {
     if (value !== undefined && value !== null) merged[field] = value;
@@ -97,12 +138,14 @@ export function lastConfirmedId(list) {
 }
 
 /** The MessageOut shape given to site handlers and to storage. */
-export const publicMessage = ({ id, role, text, createdAt, clientId }) => ({
+export const publicMessage = ({ id, role, text, createdAt, clientId, cards, quickReplies }) => ({
   id,
   role,
   text,
   createdAt,
   clientId: clientId || null,
+  ...(cards ? { cards } : {}),
+  ...(quickReplies ? { quickReplies } : {}),
 });
 
 /** The newest confirmed messages, small enough for localStorage; pending ones live in the outbox. */

@@ -3,10 +3,15 @@
 // Web Storage can be missing or throw (Safari private mode, blocked third-party storage,
 // quota). The widget must keep working, so every access is guarded and a value that could
 // not be persisted is kept in memory instead, for the life of the page.
+//
+// A store can also start `held`: for sites that need consent first, every write stays in
+// memory (and is read back from there) until `release()`, which is called when the
+// visitor interacts with the widget; then everything held is written out.
 
-export function createStore(storage, agentId) {
+export function createStore(storage, agentId, { held = false } = {}) {
   const prefix = `ca:${agentId}:`;
   const unsaved = new Map();
+  let holding = held;
 
   function read(key) {
     if (unsaved.has(key)) return unsaved.get(key);
@@ -20,6 +25,10 @@ export function createStore(storage, agentId) {
 
   /** Writes `value` as JSON; null or undefined removes the key. */
   function write(key, value) {
+    if (holding) {
+      unsaved.set(key, value == null ? null : value);
+      return;
+    }
     try {
       if (value == null) storage.removeItem(prefix + key);
       else storage.setItem(prefix + key, JSON.stringify(value));
@@ -44,5 +53,22 @@ export function createStore(storage, agentId) {
     }
   }
 
-  return { read, write, clear, prefix };
+  /** Stops holding writes back and persists what was held. */
+  function release() {
+    if (!holding) return;
+    holding = false;
+    for (const [key, value] of [...unsaved]) write(key, value);
+  }
+
+  /** True when this agent already has something stored in the browser. */
+  function hasAny() {
+    try {
+      for (let i = 0; i < storage.length; i++) if (String(storage.key(i)).startsWith(prefix)) return true;
+    } catch (error) {
+      // unreadable storage holds nothing of ours
+    }
+    return false;
+  }
+
+  return { read, write, clear, release, hasAny, isHeld: () => holding, prefix };
 }

@@ -1,16 +1,25 @@
-// The agent's theme (from the session config) as CSS custom properties on the host.
-// Only the properties below are read; a value is a declaration value, which setProperty
-// cannot turn into a new rule.
+// The agent's appearance (config.theme, config.position) as CSS custom properties set on
+// the host element, plus the colour mode and corner. Only the fields below are read; each
+// value is a declaration value, which setProperty cannot turn into a new rule.
 
-const THEME_PROPERTIES = {
+const COLOR_PROPERTIES = {
   primaryColor: '--ca-primary',
   backgroundColor: '--ca-bg',
   textColor: '--ca-text',
   fontFamily: '--ca-font',
-  borderRadius: '--ca-radius',
 };
-
+// Lengths in px: [property, min, max]
+const LENGTH_PROPERTIES = {
+  radius: ['--ca-radius', 0, 32],
+  borderRadius: ['--ca-radius', 0, 32], // the v1 name
+  launcherSize: ['--ca-size', 40, 96],
+  offsetX: ['--ca-x', 0, 400],
+  offsetY: ['--ca-y', 0, 400],
+};
+const MODES = ['light', 'dark', 'auto'];
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+// Colours and font lists; no url(), no way out of the declaration.
+const PLAIN_VALUE = /^[\w\s#%.,()'"/-]{1,120}$/;
 
 /** Dark or light text, whichever reads better on `color` (a hex colour); null if unknown. */
 export function readableTextColor(color) {
@@ -26,17 +35,33 @@ export function readableTextColor(color) {
   return luminance > 0.179 ? '#111827' : '#ffffff';
 }
 
-/** {'--ca-primary': '#4f46e5', ...} for the theme fields that are set. */
+function length(value, min, max) {
+  const number = typeof value === 'string' ? parseFloat(value) : value;
+  return typeof number === 'number' && Number.isFinite(number) ? `${Math.min(max, Math.max(min, number))}px` : null;
+}
+
+/** {'--ca-primary': '#4f46e5', '--ca-size': '64px', ...} for the theme fields that are set. */
 export function themeVariables(theme) {
   const variables = {};
   if (!theme || typeof theme !== 'object') return variables;
-  for (const [field, property] of Object.entries(THEME_PROPERTIES)) {
+  for (const [field, property] of Object.entries(COLOR_PROPERTIES)) {
     const value = theme[field];
-    if (typeof value === 'string' && value.trim() && value.length < 200) variables[property] = value.trim();
+    if (typeof value === 'string' && PLAIN_VALUE.test(value.trim()) && !/url\(/i.test(value)) variables[property] = value.trim();
+  }
+  for (const [field, [property, min, max]] of Object.entries(LENGTH_PROPERTIES)) {
+    const value = length(theme[field], min, max);
+    if (value) variables[property] = value;
   }
   const onPrimary = variables['--ca-primary'] && readableTextColor(variables['--ca-primary']);
   if (onPrimary) variables['--ca-on-primary'] = onPrimary;
   return variables;
 }
 
-export const isLeftPosition = (config) => !!config && config.position === 'bottom-left';
+/** 'light' | 'dark' | 'auto' (auto follows prefers-color-scheme). */
+export const themeMode = (theme) => (theme && MODES.includes(theme.mode) ? theme.mode : 'light');
+
+/** The corner: theme.position wins over the widget config's position. */
+export const isLeftPosition = (config) => {
+  const position = (config && config.theme && config.theme.position) || (config && config.position);
+  return position === 'bottom-left';
+};
