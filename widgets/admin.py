@@ -18,12 +18,21 @@ from security.pii import PiiPolicy
 from widgets.models import WidgetConfig
 from widgets.snippet import embed_snippet as snippet_configured
 from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
+from widgets.triggers import triggers_validate
 
 
 class WidgetConfigForm(forms.ModelForm):
     class Meta:
         model = WidgetConfig
-        fields = ["allowed_domains", "position", "theme", "features", "custom_css", "rate_limits"]
+        fields = [
+            "allowed_domains",
+            "position",
+            "theme",
+            "features",
+            "triggers",
+            "custom_css",
+            "rate_limits",
+        ]
 
     def clean_allowed_domains(self) -> list[str]:
         value: Any = self.cleaned_data.get("allowed_domains") or []
@@ -33,6 +42,12 @@ class WidgetConfigForm(forms.ModelForm):
         if bad:
             raise forms.ValidationError(f"Not a host or *.host pattern: {', '.join(bad)}")
         return [v.strip() for v in value]
+
+    def clean_triggers(self) -> dict[str, Any]:
+        try:
+            return triggers_validate(self.cleaned_data.get("triggers"))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_rate_limits(self) -> dict[str, int]:
         try:

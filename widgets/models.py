@@ -35,6 +35,12 @@ class WidgetConfig(models.Model):
     )
     custom_css = models.TextField(blank=True)
     features = models.JSONField(default=default_features, blank=True)
+    triggers = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='When the widget reaches out first, e.g. {"delayMs": 8000, '
+        '"urlInclude": ["/pricing*"], "action": "teaser"}. Empty: never.',
+    )
     rate_limits = models.JSONField(
         default=dict,
         blank=True,

@@ -97,6 +97,7 @@ class PublicConfig(TypedDict):
     position: str
     customCss: str
     features: list[str]
+    triggers: dict[str, Any]
 
 
 def widget_public_config(agent: Agent) -> PublicConfig:
@@ -111,4 +112,5 @@ def widget_public_config(agent: Agent) -> PublicConfig:
         "position": config.position if config else WidgetConfig.Position.BOTTOM_RIGHT,
         "customCss": config.custom_css if config else "",
         "features": list(config.features) if config else ["chat"],
+        "triggers": dict(config.triggers or {}) if config else {},
     }
