@@ -89,7 +89,8 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
     )
     hosts = demo_hosts or ["localhost", "127.0.0.1"]
     config, created = WidgetConfig.objects.get_or_create(
-        agent=agent, defaults={"allowed_domains": hosts}
+        agent=agent,
+        defaults={"allowed_domains": hosts, "triggers": {"delayMs": 4000, "action": "teaser"}},
     )
     if not created and not set(hosts) <= set(config.allowed_domains):
         config.allowed_domains = sorted(set(config.allowed_domains) | set(hosts))
