@@ -222,3 +222,20 @@ class TestRefresh:
     def test_an_access_token_is_not_a_refresh_token(self, client, agent) -> None:
         session = start(client, agent.public_id).json()
         assert self.refresh(client, session["token"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_for_one_agent_cannot_read_another_agents_conversation(client, agent) -> None:
+    from conftest import make_agent
+
+    sibling = make_agent(agent.workspace, name="Sibling", domains=["shop.example.com"])
+    session = start(client, agent.public_id).json()
+    theirs = Conversation.objects.create(agent=sibling, visitor_id=session["visitorId"])
+    Message.objects.create(conversation=theirs, role="customer", text="sibling secret")
+    response = client.get(
+        f"/api/v2/widget/conversations/{theirs.public_id}/messages",
+        HTTP_ORIGIN=SITE_ORIGIN,
+        HTTP_AUTHORIZATION=f"Bearer {session['token']}",
+    )
+    assert response.status_code == 404
+    assert "sibling secret" not in response.content.decode()
