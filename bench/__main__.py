@@ -18,10 +18,12 @@ from bench.session import SessionConfig
 from bench.sizes import run_sizes
 from bench.stack import SERVERS
 from bench.stats import machine_info, now_iso
+from bench.widget_perf import run_widget, widget_status, widget_table
 from bench.ws import WsConfig
 
-BENCHMARKS = ("sizes", "pii", "ratelimit", "session", "websocket")
+BENCHMARKS = ("sizes", "pii", "ratelimit", "session", "websocket", "widget")
 IN_PROCESS = ("sizes", "pii", "ratelimit")  # need no server
+OWN_STACK = ("widget",)  # starts (and stops) its own platform, demo site and browser
 
 
 def _csv(allowed: tuple[str, ...]) -> Any:
@@ -70,7 +72,9 @@ def make_plan(args: argparse.Namespace) -> Plan:
             cap_s=websocket.cap_s,
             connect_cap_s=websocket.connect_cap_s,
         )
-    ordered = [b for b in BENCHMARKS if b in args.only and b not in IN_PROCESS]
+    ordered = [
+        b for b in BENCHMARKS if b in args.only and b not in IN_PROCESS and b not in OWN_STACK
+    ]
     return Plan(ordered, list(dict.fromkeys(args.servers)), session, websocket)
 
 
@@ -102,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         written.append(write_json("ratelimit", {"benchmark": "ratelimit", **common, **limits}))
         lines += [*ratelimit_table(limits), ""]
         status = max(status, 0 if limits["ok"] else 1)
+    if "widget" in args.only:
+        widget = run_widget(quick=args.quick)
+        written.append(write_json("widget", {"benchmark": "widget", **common, **widget}))
+        lines += [*widget_table(widget), ""]
+        status = max(status, widget_status(widget))
     if plan.benchmarks:
         try:
             done = run_servers(plan)

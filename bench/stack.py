@@ -174,14 +174,14 @@ class Stack:
             client.close()
 
     # --- the app -------------------------------------------------------------------------
-    def prepare_app(self) -> None:
+    def prepare_app(self, worker: bool = True) -> None:
         run_manage(["migrate", "--noinput"], self.env)
         run_manage(["seed_demo"], self.env)
         out = run_manage(["shell", "-c", AGENT_ID_CODE], self.env).strip().splitlines()
         if not out or not out[-1].startswith("agt_"):
             raise BenchSetupError(f"could not read the demo agent id: {out!r}")
         self.agent_id = out[-1].strip()
-        if self.mode == "services":
+        if self.mode == "services" and worker:
             self._start_worker()
 
     def _start_worker(self) -> None:

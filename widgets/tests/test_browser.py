@@ -2,59 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
-
 import pytest
 
 from conversations.models import Message
-from widgets.tests.live import LiveSites, live_sites
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
+from widgets.tests.browser import off_the_loop, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is missing in CI: .ci/run installs Debian's chromium")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def sites(agent, celery_worker) -> Iterator[LiveSites]:
-    with live_sites(agent.public_id) as live:
-        yield live
-
-
-def off_the_loop(query: Any) -> Any:
-    """Run an ORM query in a worker thread: Playwright's sync API keeps a loop running here."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(query).result(timeout=30)
 
 
 def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser) -> None:
@@ -84,8 +37,7 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
         timeout=10_000,
     )
     assert sent.count() == 1
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "widget-answer.png"))
+    shot(page, "widget-answer.png")
 
     page.reload()
     page.locator('[data-ca="launcher"]').wait_for(state="visible", timeout=10_000)
@@ -94,7 +46,7 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
     restored = page.locator('[data-ca="message"][data-role="agent"]', has_text="Express shipping")
     restored.wait_for(timeout=10_000)
     assert page.locator('[data-ca="message"][data-role="customer"]').count() == 1
-    page.screenshot(path=str(ARTIFACTS / "widget-after-reload.png"))
+    shot(page, "widget-after-reload.png")
 
     stored = off_the_loop(
         lambda: list(Message.objects.order_by("id").values_list("role", flat=True))

@@ -3,41 +3,17 @@ host page, the JS API, two tabs, a phone, consent first and the agent's appearan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from widgets.models import WidgetConfig
-from widgets.tests.live import LiveSites, live_sites
-from widgets.tests.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, off_the_loop
+from widgets.tests.browser import DESKTOP, SHADOW, off_the_loop, shot
+from widgets.tests.live import LiveSites
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHADOW = "document.querySelector('#customeragent-widget').shadowRoot"
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def sites(agent: Any, celery_worker: None) -> Iterator[LiveSites]:
-    with live_sites(agent.public_id) as live:
-        yield live
 
 
 def visit(browser: Any, sites: LiveSites, **options: Any) -> tuple[Any, list[str]]:
@@ -77,11 +53,6 @@ def shadow_focus(page: Any) -> str | None:
         "() => document.activeElement && document.activeElement.id === 'customeragent-widget'"
         f" ? ({SHADOW}.activeElement || {{dataset: {{}}}}).dataset.ca || 'other' : null"
     )
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / name))
 
 
 def configure_widget(agent: Any, **fields: Any) -> None:
@@ -193,19 +164,29 @@ def test_api_calls_made_before_the_core_loads_are_replayed(sites, browser) -> No
     page = browser.new_page(viewport=DESKTOP)
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Hold the core back until the calls are made, so they are certainly made before load.
+    held: list[Any] = []
+    page.route("**/static/widget/core.*.js", lambda route: held.append(route))
     page.goto(sites.demo_url, wait_until="commit")
     page.wait_for_function("() => typeof window.CustomerAgent?.on === 'function'")
-    core_loaded = page.evaluate(f"() => !!{SHADOW}.querySelector('[data-ca=panel]')")
-    page.evaluate(
-        """() => {
+    core_loaded = page.evaluate(
+        f"""() => {{
           window.__events = [];
           for (const type of ['ready', 'open', 'message'])
             window.CustomerAgent.on(type, (p) => window.__events.push(type));
           window.CustomerAgent.sendMessage('Queued before load');
           window.CustomerAgent.open();
-        }"""
+          return !!{SHADOW}.querySelector('[data-ca=panel]');
+        }}"""
     )
     assert core_loaded is False  # the calls really were made before the core was in
+    for _ in range(200):  # open() asks for the core at once; let the held request go
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the loader never asked for the core"
+    for route in held:
+        route.continue_()
     page.locator('[data-ca="panel"]').wait_for(state="visible", timeout=10_000)
     page.locator(
         '[data-ca="message"][data-role="customer"]', has_text="Queued before load"
