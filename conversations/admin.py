@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
@@ -32,9 +33,10 @@ class ConversationAdmin(WorkspaceScopedAdmin):
         "visitor_id",
         "customer",
         "origin",
+        "csat_score",
         "last_message_at",
     ]
-    list_filter = ["status", "agent__workspace", "agent"]
+    list_filter = ["status", "csat_score", "agent__workspace", "agent"]
     search_fields = ["public_id", "visitor_id", "messages__text", "customer__email"]
     readonly_fields = [
         "public_id",
@@ -46,9 +48,24 @@ class ConversationAdmin(WorkspaceScopedAdmin):
         "created_at",
         "updated_at",
         "last_message_at",
+        "resolved_at",
+        "csat_score",
+        "csat_comment",
     ]
     inlines = [MessageInline]
     date_hierarchy = "created_at"
+    actions = ["mark_resolved"]
+
+    def save_model(self, request: HttpRequest, obj: Conversation, form: Any, change: bool) -> None:
+        if change and "status" in form.changed_data:
+            conversation_status_set(conversation=obj, status=obj.status)  # tells the widget
+        else:
+            super().save_model(request, obj, form, change)
+
+    @admin.action(description="Mark resolved (asks the visitor for a rating)")
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
+        for conversation in queryset.exclude(status=Conversation.Status.RESOLVED):
+            conversation_status_set(conversation=conversation, status=Conversation.Status.RESOLVED)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # conversations start from a channel, never from the admin

@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connections
 
 from conversations import realtime, services
+from conversations.lifecycle import conversation_csat_record
 from conversations.selectors import conversation_current, message_out, messages_after
 from customers.sessions import WidgetSession, session_token_verify
 from security.abuse import message_screen
@@ -60,7 +61,7 @@ def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 # Channel-layer events this consumer only forwards. They touch no database, so they skip
 # the connection clean-up Channels runs before every event, which costs each of them a
 # trip through the process's single sync thread (the queue behind every ORM call).
-FORWARD_ONLY_EVENTS = frozenset({"message.created", "typing.changed"})
+FORWARD_ONLY_EVENTS = frozenset({"message.created", "typing.changed", "conversation.status"})
 
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
@@ -159,6 +160,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self._message_send(content)
         elif kind == "sync":
             await self._replay(content.get("after"))
+        elif kind == "csat":
+            await self._csat(content)
         elif kind == "typing":
             pass  # visitor typing is relayed to staff once the inbox exists
         else:
@@ -231,6 +234,20 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             }
         )
 
+    async def _csat(self, content: dict[str, Any]) -> None:
+        try:
+            conversation = await in_db_thread(conversation_csat_record)(
+                agent=self.agent,
+                visitor_id=self.session.visitor_id,
+                conversation_id=content.get("conversationId"),
+                score=content.get("score"),
+                comment=content.get("comment", ""),
+            )
+        except ApiError as exc:
+            await self._error(exc.code, exc.message)
+            return
+        await self.send_json({"type": "csat.ack", "conversationId": conversation.public_id})
+
     async def _replay(self, after: object) -> None:
         conversation = await in_db_thread(conversation_current)(
             agent_id=self.agent.pk, visitor_id=self.session.visitor_id
@@ -256,6 +273,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     # Channel-layer events (names map from "message.created" -> message_created).
     async def message_created(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "message", **event["message"]})
+
+    async def conversation_status(self, event: dict[str, Any]) -> None:
+        await self.send_json(event)
 
     async def typing_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})

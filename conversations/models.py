@@ -34,6 +34,11 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     last_message_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    csat_score = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The visitor's rating, 1 (bad) to 5 (great)."
+    )
+    csat_comment = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-updated_at"]

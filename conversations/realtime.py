@@ -10,7 +10,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from conversations.models import Message
+from conversations.models import Conversation, Message
 from conversations.selectors import message_out
 
 
@@ -37,4 +37,15 @@ def broadcast_typing(*, agent_public_id: str, visitor_id: str, role: str, state:
     _send(
         visitor_group(agent_public_id, visitor_id),
         {"type": "typing.changed", "role": role, "state": state},
+    )
+
+
+def broadcast_status(conversation: Conversation) -> None:
+    _send(
+        visitor_group(conversation.agent.public_id, conversation.visitor_id),
+        {
+            "type": "conversation.status",
+            "conversationId": conversation.public_id,
+            "status": conversation.status,
+        },
     )

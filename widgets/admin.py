@@ -29,6 +29,7 @@ class WidgetConfigForm(forms.ModelForm):
             "position",
             "theme",
             "features",
+            "starter_prompts",
             "triggers",
             "custom_css",
             "rate_limits",
@@ -41,6 +42,16 @@ class WidgetConfigForm(forms.ModelForm):
         bad = invalid_patterns(value)
         if bad:
             raise forms.ValidationError(f"Not a host or *.host pattern: {', '.join(bad)}")
+        return [v.strip() for v in value]
+
+    def clean_starter_prompts(self) -> list[str]:
+        value: Any = self.cleaned_data.get("starter_prompts") or []
+        if (
+            not isinstance(value, list)
+            or len(value) > 4
+            or not all(isinstance(v, str) and 0 < len(v.strip()) <= 80 for v in value)
+        ):
+            raise forms.ValidationError("Enter up to 4 questions of at most 80 characters.")
         return [v.strip() for v in value]
 
     def clean_triggers(self) -> dict[str, Any]:

@@ -35,6 +35,12 @@ class WidgetConfig(models.Model):
     )
     custom_css = models.TextField(blank=True)
     features = models.JSONField(default=default_features, blank=True)
+    starter_prompts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Up to 4 questions offered as buttons before the first message, e.g. "
+        '["Where is my order?", "Returns"].',
+    )
     triggers = models.JSONField(
         default=dict,
         blank=True,

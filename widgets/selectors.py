@@ -98,6 +98,7 @@ class PublicConfig(TypedDict):
     customCss: str
     features: list[str]
     triggers: dict[str, Any]
+    starterPrompts: list[str]
 
 
 def widget_public_config(agent: Agent) -> PublicConfig:
@@ -113,4 +114,5 @@ def widget_public_config(agent: Agent) -> PublicConfig:
         "customCss": config.custom_css if config else "",
         "features": list(config.features) if config else ["chat"],
         "triggers": dict(config.triggers or {}) if config else {},
+        "starterPrompts": list(config.starter_prompts or []) if config else [],
     }

@@ -52,3 +52,17 @@ def test_the_widget_receives_its_triggers_with_the_session(client: Client, agent
         HTTP_ORIGIN=SITE_ORIGIN,
     ).json()
     assert body["config"]["triggers"] == {"delayMs": 3000, "action": "teaser"}
+
+
+@pytest.mark.django_db
+def test_starter_prompts_travel_with_the_session(client: Client, agent) -> None:
+    config = agent.widget_config
+    config.starter_prompts = ["Where is my order?", "Returns"]
+    config.save()
+    body = client.post(
+        "/api/v2/widget/session",
+        data=json.dumps({"agentId": agent.public_id}),
+        content_type="application/json",
+        HTTP_ORIGIN=SITE_ORIGIN,
+    ).json()
+    assert body["config"]["starterPrompts"] == ["Where is my order?", "Returns"]

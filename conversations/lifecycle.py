@@ -1,0 +1,59 @@
+"""A conversation's life after its messages: status changes and the visitor's rating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agents.models import Agent
+from analytics.services import EventSource, events_record
+from conversations import realtime
+from conversations.models import Conversation
+from security.domains import parse_origin
+from security.errors import InvalidRequest, NotFound
+
+MAX_CSAT_COMMENT = 500
+
+
+@transaction.atomic
+def conversation_status_set(*, conversation: Conversation, status: str) -> Conversation:
+    """Move a conversation to `status` and tell the visitor's open widgets."""
+    if status not in Conversation.Status.values:
+        raise InvalidRequest(f"Unknown status {status!r}.")
+    conversation.status = status
+    conversation.resolved_at = timezone.now() if status == Conversation.Status.RESOLVED else None
+    conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+    transaction.on_commit(lambda: realtime.broadcast_status(conversation), robust=True)
+    return conversation
+
+
+def conversation_csat_record(
+    *, agent: Agent, visitor_id: str, conversation_id: Any, score: Any, comment: Any = ""
+) -> Conversation:
+    """Store the visitor's 1-5 rating of a resolved conversation of theirs (first one wins)."""
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise InvalidRequest("score must be a whole number from 1 to 5.")
+    comment = comment if isinstance(comment, str) else ""
+    if len(comment) > MAX_CSAT_COMMENT:
+        raise InvalidRequest(f"comment must be at most {MAX_CSAT_COMMENT} characters.")
+    conversation = Conversation.objects.filter(
+        public_id=str(conversation_id)[:40], agent=agent, visitor_id=visitor_id
+    ).first()
+    if conversation is None or conversation.status != Conversation.Status.RESOLVED:
+        raise NotFound("No resolved conversation of yours has this id.")
+    if conversation.csat_score is None:
+        conversation.csat_score, conversation.csat_comment = score, comment.strip()
+        conversation.save(update_fields=["csat_score", "csat_comment", "updated_at"])
+        origin = parse_origin(conversation.origin)
+        events_record(
+            source=EventSource(
+                workspace_id=agent.workspace_id,
+                agent_id=agent.public_id,
+                domain=origin.host if origin else "",
+                session_id=visitor_id,
+            ),
+            events=[("csat", {"score": score, "conversationId": conversation.public_id})],
+        )
+    return conversation
