@@ -43,7 +43,7 @@ async def test_the_visitor_hears_of_the_resolution_and_rates_it_once(agent) -> N
     assert (conversation.csat_score, conversation.csat_comment) == (4, "ok")
     assert conversation.resolved_at is not None
     events = await sync_to_async(lambda: list(WidgetEvent.objects.filter(event="csat")))()
-    assert [e.metadata["score"] for e in events] == [4]
+    assert [(e.metadata or {}).get("score") for e in events] == [4]
     await communicator.disconnect()
 
 
