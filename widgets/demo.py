@@ -90,7 +90,11 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
     hosts = demo_hosts or ["localhost", "127.0.0.1"]
     config, created = WidgetConfig.objects.get_or_create(
         agent=agent,
-        defaults={"allowed_domains": hosts, "triggers": {"delayMs": 4000, "action": "teaser"}},
+        defaults={
+            "allowed_domains": hosts,
+            "triggers": {"delayMs": 4000, "action": "teaser"},
+            "starter_prompts": ["How long does shipping take?", "Can I return an item?"],
+        },
     )
     if not created and not set(hosts) <= set(config.allowed_domains):
         config.allowed_domains = sorted(set(config.allowed_domains) | set(hosts))

@@ -8,11 +8,14 @@
 //   'error'    {code, message, fatal}
 //   'frame'    a message, ack, delta or typing frame this tab's websocket received (for other tabs)
 //   'sent'     {clientId, text, createdAt}, a message the visitor wrote in this tab (for other tabs)
+//   'csat'     null | {conversationId, phase: 'prompt' | 'thanks'}  the rating prompt to show
+//   'rated'    {conversationId, score}  the server acknowledged this tab's rating
 
 import { historyFetch, isRetryable, sessionCreate, sessionRefresh, WidgetError } from './http.js';
 import { reconnectDelay } from './backoff.js';
 import { createOutbox } from './outbox.js';
 import { createConnection } from './socket.js';
+import { csatFrame, rememberCsat } from './csat.js';
 import {
   applyDelta,
   lastConfirmedId,
@@ -69,6 +72,7 @@ export function createChat({
   let visitorTypingTimer = null;
   let visitorTypingSentAt = 0;
   let wantsLive = false;
+  let pendingCsat = null; // the csat frame sent (or to send on the next session.ready) until acked
   const announced = new Set(); // ids already given to 'message' handlers
 
   // Paint from the last visit immediately; the server's answer reconciles it.
@@ -78,6 +82,7 @@ export function createChat({
     messages: mergeMessages(pendingMessages(outbox.list()), cached.messages),
     config: null,
     fatal: null,
+    csat: null, // {conversationId, phase}
   };
 
   const connection = createConnection({
@@ -255,7 +260,7 @@ export function createChat({
     if (session && !state.fatal && (wantsLive || state.conversationId || outbox.list().length)) connection.start();
   }
 
-  const SHARED_FRAMES = ['message.ack', 'message', 'message.delta', 'typing'];
+  const SHARED_FRAMES = ['message.ack', 'message', 'message.delta', 'typing', 'conversation.status', 'csat.ack'];
 
   function handleFrame(frame) {
     if (SHARED_FRAMES.includes(frame.type)) onEvent('frame', frame);
@@ -280,11 +285,44 @@ export function createChat({
         return onEvent('messages', { messages: state.messages, fresh: [] });
       case 'typing':
         return setAgentTyping(frame.state === true && frame.role !== 'customer');
+      case 'conversation.status':
+        return onStatusFrame(frame);
+      case 'csat.ack':
+        return onCsatAck(String(frame.conversationId || ''));
       case 'error':
         return onEvent('error', { code: String(frame.code || 'error'), message: String(frame.message || ''), fatal: false });
       default:
         return undefined; // frames from a newer server are ignored
     }
+  }
+
+  function setCsat(csat) {
+    state.csat = csat;
+    onEvent('csat', csat);
+  }
+
+  function onStatusFrame(frame) {
+    const id = frame.conversationId != null ? String(frame.conversationId) : '';
+    if (frame.status !== 'resolved' || !id) return;
+    // The next visitor message starts a new conversation on the server: forget this one.
+    if (state.conversationId === id) {
+      state.conversationId = null;
+      persist();
+    }
+    const rated = store.read('csat');
+    if ((state.csat && state.csat.conversationId === id) || (Array.isArray(rated) && rated.includes(id))) return;
+    pendingCsat = null;
+    setCsat({ conversationId: id, phase: 'prompt' });
+  }
+
+  function onCsatAck(id) {
+    if (!id) return;
+    store.write('csat', rememberCsat(store.read('csat'), id));
+    if (pendingCsat && pendingCsat.conversationId === id) {
+      onEvent('rated', { conversationId: id, score: pendingCsat.score });
+      pendingCsat = null;
+    }
+    if (state.csat && state.csat.conversationId === id) setCsat({ conversationId: id, phase: 'thanks' });
   }
 
   function onReady(frame) {
@@ -305,6 +343,7 @@ export function createChat({
     for (const entry of outbox.list()) {
       connection.send({ type: 'message.send', clientId: entry.clientId, text: entry.text });
     }
+    if (pendingCsat) connection.send(pendingCsat);
   }
 
   function fail(error) {
@@ -333,7 +372,17 @@ export function createChat({
     return entry.clientId;
   }
 
+  /** Rates the resolved conversation; false if score or comment is invalid. Sent now or on the next session.ready. */
+  function rate(score, comment) {
+    const frame = state.csat && state.csat.phase === 'prompt' && csatFrame(state.csat.conversationId, score, comment);
+    if (!frame) return false;
+    pendingCsat = frame;
+    connection.send(frame);
+    return true;
+  }
+
   function showPending(entry) {
+    if (state.csat) setCsat(null); // a new conversation begins: the rating prompt or thanks goes
     state.messages = upsertMessage(state.messages, { ...entry, role: 'customer' });
     onEvent('messages', { messages: state.messages, fresh: [] });
   }
@@ -365,6 +414,7 @@ export function createChat({
     state,
     start: openSession,
     send,
+    rate,
     typing,
     /** The panel is open: the visitor may talk, so be live. */
     goLive() {
@@ -394,6 +444,8 @@ export function createChat({
       announced.clear();
       state.conversationId = null;
       state.messages = [];
+      pendingCsat = null;
+      setCsat(null);
       onEvent('messages', { messages: [], fresh: [] });
       return openSession();
     },

@@ -84,6 +84,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     onSend: guard((text) => sendMessage(text)),
     onTyping: guard(() => chat.typing()),
     onClose: guard(() => close()),
+    onRate: guard((score, comment) => chat.rate(score, comment)),
   });
   const teaser = createTeaser({
     strings,
@@ -142,6 +143,8 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       // Visitors get a plain sentence for fatal errors; the site gets the code and details.
       panel.showError(fatal ? t('unavailable') : code === 'message_too_long' ? t('tooLong', { max: MAX_MESSAGE_LENGTH }) : message, { fatal });
     },
+    csat: (csat) => panel.setCsat(csat),
+    rated: (rating) => emit('csat', rating), // the server records the analytics event itself
     frame: (frame) => tabs.post({ type: 'frame', frame }),
     sent: (entry) => tabs.post({ type: 'local', entry }),
   };

@@ -14,6 +14,11 @@ const en = {
   tooLong: 'Messages are limited to {max} characters.',
   dismiss: 'Dismiss',
   newMessage: 'New message from {name}: {text}',
+  csatQuestion: 'How did we do?',
+  csatScore: '{n} out of 5',
+  csatComment: 'Add a comment (optional)',
+  csatSubmit: 'Send rating',
+  csatThanks: 'Thanks for your feedback!',
 };
 
 export const TRANSLATIONS = {
@@ -33,6 +38,11 @@ export const TRANSLATIONS = {
     tooLong: 'Les messages sont limités à {max} caractères.',
     dismiss: 'Fermer',
     newMessage: 'Nouveau message de {name} : {text}',
+    csatQuestion: 'Comment nous sommes-nous débrouillés ?',
+    csatScore: '{n} sur 5',
+    csatComment: 'Ajouter un commentaire (facultatif)',
+    csatSubmit: 'Envoyer la note',
+    csatThanks: 'Merci pour votre avis !',
   },
   ar: {
     defaultName: 'الدعم',
@@ -49,6 +59,11 @@ export const TRANSLATIONS = {
     tooLong: 'الحد الأقصى للرسائل {max} حرفًا.',
     dismiss: 'إغلاق',
     newMessage: 'رسالة جديدة من {name}: {text}',
+    csatQuestion: 'كيف كان أداؤنا؟',
+    csatScore: '{n} من 5',
+    csatComment: 'أضف تعليقًا (اختياري)',
+    csatSubmit: 'إرسال التقييم',
+    csatThanks: 'شكرًا على ملاحظاتك!',
   },
 };
 

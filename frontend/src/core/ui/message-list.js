@@ -34,6 +34,9 @@ export function createMessageList(container, { onChoose = () => {} } = {}) {
   const extras = new Map(); // messageKey -> {cards, chips} elements
   const shown = new WeakMap(); // element -> what it displays
   let greeting = null;
+  let starters = null; // chips under the greeting while there are no messages
+  let tail = null; // the element after the last message (the rating prompt)
+  let current = [];
 
   function choiceButton(choice, className, remove) {
     if (choice.url) return h('a', { class: className, href: choice.url, ...LINK_ATTRIBUTES }, [choice.label]);
@@ -104,8 +107,30 @@ export function createMessageList(container, { onChoose = () => {} } = {}) {
     }
   }
 
+  /** Starter prompts from the config; choosing one sends it and removes them. */
+  function setStarters(prompts) {
+    const remove = () => {
+      starters.remove();
+      starters = null;
+    };
+    const chip = (text) => {
+      const button = choiceButton({ label: text }, 'q', remove);
+      button.setAttribute('data-ca', 'starter');
+      return button;
+    };
+    starters = prompts.length ? h('div', { class: 'qr', 'data-ca': 'starters' }, prompts.map(chip)) : null;
+    render(current);
+  }
+
+  function setTail(element) {
+    tail = element;
+    render(current);
+  }
+
   function render(messages) {
+    current = messages;
     const wanted = greeting ? [greeting] : [];
+    if (starters && !messages.length) wanted.push(starters);
     const keys = new Set();
     messages.forEach((message, index) => {
       const key = messageKey(message);
@@ -118,6 +143,7 @@ export function createMessageList(container, { onChoose = () => {} } = {}) {
       updateElement(element, message);
       wanted.push(element, ...extrasFor(message, key, index === messages.length - 1));
     });
+    if (tail) wanted.push(tail);
     for (const [key, element] of elements) {
       if (!keys.has(key)) {
         elements.delete(key);
@@ -133,5 +159,5 @@ export function createMessageList(container, { onChoose = () => {} } = {}) {
     });
   }
 
-  return { render, setGreeting };
+  return { render, setGreeting, setStarters, setTail };
 }

@@ -2,6 +2,8 @@
 // about sessions or sockets; index.js feeds it state and receives the visitor's input.
 
 import { MAX_MESSAGE_LENGTH } from '../chat.js';
+import { starterPrompts } from '../csat.js';
+import { csatPrompt, csatThanks } from './csat.js';
 import { h, icon, ICONS } from './dom.js';
 import { createMessageList } from './message-list.js';
 
@@ -16,8 +18,9 @@ const FOCUSABLE = 'button:not([disabled]),a[href],textarea,input,[tabindex]:not(
  * @param onSend    (text) => clientId | null; the input is cleared when it is accepted
  * @param onTyping  () => void, on each keystroke
  * @param onClose   () => void, close button or Escape
+ * @param onRate    (score, comment) => boolean, the visitor rated the resolved conversation
  */
-export function createPanel({ strings, onSend, onTyping, onClose }) {
+export function createPanel({ strings, onSend, onTyping, onClose, onRate = () => false }) {
   const { t } = strings;
   const name = h('div', { class: 'nm' });
   const status = h('div', { class: 'st', 'data-ca': 'status' });
@@ -52,6 +55,7 @@ export function createPanel({ strings, onSend, onTyping, onClose }) {
   const messages = createMessageList(list, { onChoose: (text) => onSend(text) });
   let errorTimer = null;
   let title = '';
+  let shownCsat = ''; // `${conversationId} ${phase}` of the rating element shown
 
   const nearBottom = () => list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM_PX;
   const scrollToEnd = () => {
@@ -135,6 +139,7 @@ export function createPanel({ strings, onSend, onTyping, onClose }) {
       panel.setAttribute('aria-label', t('chatWith', { name: title }));
       setAvatar(config);
       messages.setGreeting(typeof config.greeting === 'string' ? config.greeting : '');
+      messages.setStarters(starterPrompts(config));
       footer.hidden = Array.isArray(config.features) && config.features.includes('white_label');
     },
     renderMessages(list, { follow = false } = {}) {
@@ -145,6 +150,15 @@ export function createPanel({ strings, onSend, onTyping, onClose }) {
     /** Announces a new agent message to screen readers while the panel is closed. */
     announce(message) {
       if (panel.hidden) announcer.textContent = t('newMessage', { name: title, text: message.text || '' });
+    },
+    /** The rating prompt (or thanks) after the last message; null removes it. */
+    setCsat(csat) {
+      const key = csat ? `${csat.conversationId} ${csat.phase}` : '';
+      if (key === shownCsat) return;
+      shownCsat = key;
+      const stick = nearBottom();
+      messages.setTail(!csat ? null : csat.phase === 'thanks' ? csatThanks(t) : csatPrompt(t, onRate));
+      if (stick) scrollToEnd();
     },
     setTyping(visible) {
       const stick = nearBottom();

@@ -55,6 +55,15 @@ overflow:hidden;background:rgba(255,255,255,.22);font-weight:600;font-size:16px}
 .qr{display:flex;flex-wrap:wrap;gap:6px;justify-content:flex-end}
 .q{padding:6px 12px;border:1px solid var(--ca-primary,#4f46e5);border-radius:16px;background:var(--bub);color:var(--ca-primary,#4f46e5);font:inherit;cursor:pointer}
 .q:hover,.cb:hover{background:var(--soft)}
+.q:disabled{opacity:.5;cursor:default}
+.csat{align-self:stretch;display:flex;flex-direction:column;gap:8px;padding:10px 12px;background:var(--bub);border:1px solid var(--line);border-radius:12px;text-align:center}
+.csq{font-weight:600}
+.css{display:flex;justify-content:center;gap:4px}
+.cs{padding:0 4px;margin:0;border:0;background:none;color:var(--line);font-family:inherit;font-size:24px;line-height:1.2;cursor:pointer}
+.cs.on,.cs:hover{color:var(--ca-primary,#4f46e5)}
+.cs:focus-visible,.csc input:focus{outline:2px solid var(--ca-primary,#4f46e5);outline-offset:1px}
+.csc{display:flex;gap:6px}
+.csc input{flex:1;min-width:0;padding:6px 10px;border:1px solid var(--line);border-radius:16px;background:var(--bg);color:var(--fg);font:inherit}
 .ty{display:flex;gap:4px;align-self:flex-start;margin:0 16px 8px;padding:12px;background:var(--bub);border:1px solid var(--line);border-radius:16px}
 .ty span{width:6px;height:6px;border-radius:50%;background:#9ca3af;animation:ca-dot 1.2s infinite}
 .ty span:nth-child(2){animation-delay:.2s}.ty span:nth-child(3){animation-delay:.4s}
