@@ -130,9 +130,23 @@ def celery_worker(transactional_db: Any) -> Iterator[None]:
         yield
         return
     from celery.contrib.testing.worker import start_worker
+    from celery.signals import task_postrun
 
     import conversations.tasks  # noqa: F401  (registers the tasks with the app)
     from config.celery import app
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        yield
+    # A `celery worker` process hands its connections back after each task through Celery's
+    # Django fix-up; this in-thread worker does not install it, and its thread's connection
+    # would stay checked out of the pool for good once the thread ends.
+    task_postrun.connect(_close_connections, weak=False, dispatch_uid="test-worker-close")
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            yield
+    finally:
+        task_postrun.disconnect(dispatch_uid="test-worker-close")
+
+
+def _close_connections(**kwargs: Any) -> None:
+    from django.db import connections
+
+    connections.close_all()

@@ -77,10 +77,10 @@ class TestEvents:
         )
 
 
-def wait_for(predicate, seconds: float = 15.0) -> None:
+def wait_for(predicate, seconds: float = 15.0, why=lambda: "") -> None:
     deadline = time.monotonic() + seconds
     while not predicate():
-        assert time.monotonic() < deadline, "the Celery task never ran"
+        assert time.monotonic() < deadline, f"the Celery task never finished: {why()}"
         time.sleep(0.05)
 
 
@@ -96,7 +96,10 @@ def test_daily_rollup_is_idempotent_through_celery(agent) -> None:
     WidgetEvent.objects.create(workspace=agent.workspace, agent_id=agent.public_id, event="load")
 
     rollup_daily_event_counts.delay()
-    wait_for(lambda: DailyEventCount.objects.count() == 3)
+    wait_for(
+        lambda: DailyEventCount.objects.count() == 3,
+        why=lambda: list(DailyEventCount.objects.values_list("day", "event", "count")),
+    )
     first = sorted(DailyEventCount.objects.values_list("day", "event", "count"))
     DailyEventCount.objects.update(count=999)  # a re-run must restore the true numbers
     rollup_daily_event_counts.delay()
