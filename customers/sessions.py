@@ -9,6 +9,7 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 from django.conf import settings
@@ -86,7 +87,7 @@ def session_token_issue(
     )
 
 
-def _decode(token: str, token_type: str) -> WidgetSession:
+def _verified_claims(token: str, token_type: str) -> dict[str, Any]:
     try:
         claims = jwt.decode(
             token,
@@ -100,6 +101,10 @@ def _decode(token: str, token_type: str) -> WidgetSession:
         raise InvalidSessionToken() from None
     if claims.get("typ") != token_type:
         raise InvalidSessionToken()
+    return dict(claims)
+
+
+def _session_from(claims: dict[str, Any]) -> WidgetSession:
     customer_id = claims.get("cus")
     return WidgetSession(
         agent_id=str(claims["agt"]),
@@ -115,13 +120,13 @@ def session_token_verify(token: str) -> WidgetSession:
     """The session a token proves, or InvalidSessionToken (bad signature, expired, wrong type)."""
     if not token or len(token) > 4096:
         raise InvalidSessionToken()
-    return _decode(token, ACCESS_TYPE)
+    return _session_from(_verified_claims(token, ACCESS_TYPE))
 
 
 def refresh_token_agent(refresh_token: str) -> str | None:
     """The agent a (validly signed, unexpired) refresh token belongs to; nothing is spent."""
     try:
-        return _decode(refresh_token[:4096], REFRESH_TYPE).agent_id
+        return str(_verified_claims(refresh_token[:4096], REFRESH_TYPE)["agt"])
     except InvalidSessionToken:
         return None
 
@@ -134,12 +139,12 @@ def session_refresh(refresh_token: str, *, origin: str) -> tuple[WidgetSession, 
     if not refresh_token or len(refresh_token) > 4096:
         raise InvalidRefreshToken()
     try:
-        session = _decode(refresh_token, REFRESH_TYPE)
+        claims = _verified_claims(refresh_token, REFRESH_TYPE)
     except InvalidSessionToken:
         raise InvalidRefreshToken() from None
+    session = _session_from(claims)
     if origin != session.origin:
         raise OriginNotAllowed("This session was issued to another website.")
-    claims = jwt.decode(refresh_token, options={"verify_signature": False})
     jti, family = str(claims.get("jti", "")), str(claims.get("fam", ""))
     if not jti or not family or cache.get(f"widget:refresh:revoked:{family}"):
         raise InvalidRefreshToken()

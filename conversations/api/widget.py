@@ -13,14 +13,10 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from agents.models import Agent
 from conversations.models import Conversation
 from conversations.selectors import conversation_current, message_out, messages_after
-from customers.sessions import (
-    WidgetSession,
-    session_refresh,
-    session_token_issue,
-    session_token_verify,
-)
+from customers.sessions import IssuedSession, session_refresh, session_token_issue
 from customers.visitors import visitor_id_resolve
 from security.domains import domain_hash
 from security.errors import (
@@ -46,13 +42,13 @@ ERRORS = {
 }
 
 
-def _session_response(session: WidgetSession, issued: Any, agent: Any) -> dict[str, Any]:
-    conversation = conversation_current(agent_id=agent.pk, visitor_id=session.visitor_id)
+def _session_response(*, visitor_id: str, issued: IssuedSession, agent: Agent) -> dict[str, Any]:
+    conversation = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
     return {
         "token": issued.token,
         "refreshToken": issued.refresh_token,
         "expiresAt": issued.expires_at.isoformat().replace("+00:00", "Z"),
-        "visitorId": session.visitor_id,
+        "visitorId": visitor_id,
         "config": widget_public_config(agent),
         "variants": {},
         "customer": None,
@@ -124,8 +120,7 @@ class SessionView(PublicWidgetView):
             origin=origin,
             page_url=page_url if page_url.startswith(("http://", "https://")) else "",
         )
-        session = session_token_verify(issued.token)
-        return Response(_session_response(session, issued, agent))
+        return Response(_session_response(visitor_id=visitor_id, issued=issued, agent=agent))
 
 
 class SessionRefreshView(PublicWidgetView):
@@ -146,7 +141,9 @@ class SessionRefreshView(PublicWidgetView):
         agent = agent_for_widget(session.agent_id, session.origin)
         if agent is None:
             raise OriginNotAllowed()
-        return Response(_session_response(session, issued, agent))
+        return Response(
+            _session_response(visitor_id=session.visitor_id, issued=issued, agent=agent)
+        )
 
 
 class HistoryView(PublicWidgetView):
