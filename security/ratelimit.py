@@ -61,6 +61,7 @@ class _MemoryCounter:
 
 
 _memory = _MemoryCounter()
+ALLOWED = Decision(allowed=True, count=0, retry_after=0)
 _clients: dict[str, Any] = {}
 
 
@@ -85,40 +86,51 @@ def _sync_client() -> Any:
     return _clients["sync"]
 
 
+def _script_call(limit: Limit, key: str, cost: int) -> dict[str, list[Any]]:
+    return {"keys": [_redis_key(limit, key)], "args": [cost, limit.window * 1000]}
+
+
+def _from_script(limit: Limit, reply: Any) -> Decision:
+    count, ttl_ms = reply
+    return _decide(limit, int(count), max(int(ttl_ms), 0) / 1000)
+
+
+def _in_memory(limit: Limit, key: str, cost: int) -> Decision:
+    count, remaining = _memory.incr(f"{limit.name}:{key}", cost, limit.window)
+    return _decide(limit, count, remaining)
+
+
 def rate_limit_hit(limit: Limit, key: str, *, cost: int = 1) -> Decision:
     """Count one hit (or `cost`) for `key` under `limit` and say whether it is allowed."""
     if not settings.RATE_LIMITS_ENABLED:
-        return Decision(allowed=True, count=0, retry_after=0)
+        return ALLOWED
     if settings.REDIS_URL:
-        count, ttl_ms = _sync_client()(
-            keys=[_redis_key(limit, key)], args=[cost, limit.window * 1000]
-        )
-        return _decide(limit, int(count), max(int(ttl_ms), 0) / 1000)
-    count, remaining = _memory.incr(f"{limit.name}:{key}", cost, limit.window)
-    return _decide(limit, count, remaining)
+        return _from_script(limit, _sync_client()(**_script_call(limit, key, cost)))
+    return _in_memory(limit, key, cost)
 
 
 async def arate_limit_hit(limit: Limit, key: str, *, cost: int = 1) -> Decision:
     """`rate_limit_hit` for the event loop: Redis is asked without blocking it."""
     if not settings.RATE_LIMITS_ENABLED:
-        return Decision(allowed=True, count=0, retry_after=0)
+        return ALLOWED
     if settings.REDIS_URL:
-        import asyncio
+        script = _async_script()
+        return _from_script(limit, await script(**_script_call(limit, key, cost)))
+    return _in_memory(limit, key, cost)
 
-        loop_key = f"async:{id(asyncio.get_running_loop())}"
-        script = _clients.get(loop_key)
-        if script is None:
-            import redis.asyncio as aredis
 
-            client = aredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
-            script = client.register_script(_SCRIPT)
-            _clients[loop_key] = script
-        count, ttl_ms = await script(
-            keys=[_redis_key(limit, key)], args=[cost, limit.window * 1000]
-        )
-        return _decide(limit, int(count), max(int(ttl_ms), 0) / 1000)
-    count, remaining = _memory.incr(f"{limit.name}:{key}", cost, limit.window)
-    return _decide(limit, count, remaining)
+def _async_script() -> Any:
+    """One asyncio Redis client per event loop (a client cannot cross loops)."""
+    import asyncio
+
+    loop_key = f"async:{id(asyncio.get_running_loop())}"
+    script = _clients.get(loop_key)
+    if script is None:
+        import redis.asyncio as aredis
+
+        client = aredis.Redis.from_url(settings.REDIS_URL, socket_timeout=2)
+        script = _clients[loop_key] = client.register_script(_SCRIPT)
+    return script
 
 
 def rate_limits_reset() -> None:
