@@ -69,6 +69,11 @@ class Agent(models.Model):
         default="US",
         help_text="Country (ISO 3166) whose national phone-number format visitors use.",
     )
+    identity_required = models.BooleanField(
+        default=False,
+        help_text="Only customers verified by a token from your site (customerToken or "
+        "userHash) may chat; anonymous and merely identified visitors are refused.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

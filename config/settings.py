@@ -252,6 +252,15 @@ WIDGET_MAX_MESSAGE_CHARS = 4000
 WIDGET_MAX_BODY_BYTES = 16 * 1024
 WIDGET_HISTORY_PAGE_SIZE = 50
 
+# --- Customer identity (customers.identity) ------------------------------------------
+# Customer tokens living longer than this are refused, whatever their exp says.
+IDENTITY_TOKEN_MAX_LIFETIME_SECONDS = env_int(
+    "IDENTITY_TOKEN_MAX_LIFETIME_SECONDS", 86400, minimum=60
+)
+IDENTITY_TOKEN_LEEWAY_SECONDS = env_int("IDENTITY_TOKEN_LEEWAY_SECONDS", 30, minimum=0)
+# How long a rotated-out identity secret keeps verifying (the admin can choose per rotation).
+IDENTITY_ROTATION_GRACE_SECONDS = env_int("IDENTITY_ROTATION_GRACE_SECONDS", 86400, minimum=0)
+
 # --- Security headers (production) -------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

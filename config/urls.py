@@ -5,13 +5,19 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api.views import AgentDetail, AgentList
 from config import health
-from conversations.api.widget import HistoryView, SessionRefreshView, SessionView
+from conversations.api.widget import (
+    CustomerView,
+    HistoryView,
+    SessionRefreshView,
+    SessionView,
+)
 from widgets.api.events import EventsView
 from widgets.api.loader import widget_loader
 
 widget_api: list[URLPattern | URLResolver] = [
     path("session", SessionView.as_view(), name="widget-session"),
     path("session/refresh", SessionRefreshView.as_view(), name="widget-session-refresh"),
+    path("customer", CustomerView.as_view(), name="widget-customer"),
     path("events", EventsView.as_view(), name="widget-events"),
     path(
         "conversations/<str:conversation_id>/messages",

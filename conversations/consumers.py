@@ -18,6 +18,7 @@ from django.db import connections
 
 from conversations import realtime, services
 from conversations.lifecycle import conversation_csat_record
+from conversations.parties import Party
 from conversations.selectors import conversation_current, message_out, messages_after
 from customers.sessions import WidgetSession, session_token_verify
 from security.abuse import message_screen
@@ -66,6 +67,7 @@ FORWARD_ONLY_EVENTS = frozenset({"message.created", "typing.changed", "conversat
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
     session: WidgetSession
+    party: Party
     group: str
     limits: dict[str, int]
     ip: str
@@ -100,6 +102,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             )
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        if admission.access.identity_required and not session.customer_verified:
+            logger.info("websocket refused for unverified visitor of %s", session.agent_id)
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
         self.limits = admission.access.rate_limits
         self.ip, self.workspace_id = ip, admission.access.workspace_id
         if not await self._within("connect_per_ip", ip):
@@ -107,11 +113,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             return
         agent = admission.agent
         self.session = session
+        self.party = Party.of(session)
         self.agent = agent
-        self.group = realtime.visitor_group(session.agent_id, session.visitor_id)
+        self.group = realtime.owner_group(session.agent_id, self.party.owner_key)
         await self.channel_layer.group_add(self.group, self.channel_name)
         conversation = await in_db_thread(conversation_current)(
-            agent_id=agent.pk, visitor_id=session.visitor_id
+            agent_id=agent.pk, owner_key=self.party.owner_key
         )
         await self.send_json(
             {
@@ -215,7 +222,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         try:
             received = await in_db_thread(services.message_receive)(
                 agent=self.agent,
-                visitor_id=self.session.visitor_id,
+                party=self.party,
                 client_id=client_id,
                 text=text,
                 origin=self.session.origin,
@@ -238,7 +245,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         try:
             conversation = await in_db_thread(conversation_csat_record)(
                 agent=self.agent,
-                visitor_id=self.session.visitor_id,
+                party=self.party,
                 conversation_id=content.get("conversationId"),
                 score=content.get("score"),
                 comment=content.get("comment", ""),
@@ -250,7 +257,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def _replay(self, after: object) -> None:
         conversation = await in_db_thread(conversation_current)(
-            agent_id=self.agent.pk, visitor_id=self.session.visitor_id
+            agent_id=self.agent.pk, owner_key=self.party.owner_key
         )
         if conversation is None:
             return

@@ -11,6 +11,7 @@ from agents.models import Agent
 from analytics.services import EventSource, events_record
 from conversations import realtime
 from conversations.models import Conversation
+from conversations.parties import Party
 from security.domains import parse_origin
 from security.errors import InvalidRequest, NotFound
 
@@ -30,7 +31,7 @@ def conversation_status_set(*, conversation: Conversation, status: str) -> Conve
 
 
 def conversation_csat_record(
-    *, agent: Agent, visitor_id: str, conversation_id: Any, score: Any, comment: Any = ""
+    *, agent: Agent, party: Party, conversation_id: Any, score: Any, comment: Any = ""
 ) -> Conversation:
     """Store the visitor's 1-5 rating of a resolved conversation of theirs (first one wins)."""
     if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
@@ -39,7 +40,7 @@ def conversation_csat_record(
     if len(comment) > MAX_CSAT_COMMENT:
         raise InvalidRequest(f"comment must be at most {MAX_CSAT_COMMENT} characters.")
     conversation = Conversation.objects.filter(
-        public_id=str(conversation_id)[:40], agent=agent, visitor_id=visitor_id
+        public_id=str(conversation_id)[:40], agent=agent, owner_key=party.owner_key
     ).first()
     if conversation is None or conversation.status != Conversation.Status.RESOLVED:
         raise NotFound("No resolved conversation of yours has this id.")
@@ -52,7 +53,7 @@ def conversation_csat_record(
                 workspace_id=agent.workspace_id,
                 agent_id=agent.public_id,
                 domain=origin.host if origin else "",
-                session_id=visitor_id,
+                session_id=party.visitor_id,
             ),
             events=[("csat", {"score": score, "conversationId": conversation.public_id})],
         )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
+from customers.sessions import conversation_owner_key
 from security.ids import new_conversation_id, new_message_id
 
 
@@ -20,7 +23,11 @@ class Conversation(models.Model):
     agent = models.ForeignKey(
         "agents.Agent", on_delete=models.CASCADE, related_name="conversations"
     )
+    # The browser the conversation started in (or was last linked from).
     visitor_id = models.CharField(max_length=64)
+    # Whose it is: "c-<customer pk>" for a verified customer (every device of theirs),
+    # "v-<visitor id>" otherwise (customers.sessions.conversation_owner_key).
+    owner_key = models.CharField(max_length=80)
     customer = models.ForeignKey(
         "customers.Customer",
         on_delete=models.SET_NULL,
@@ -45,19 +52,25 @@ class Conversation(models.Model):
         constraints = [
             # At most one open conversation per visitor and agent, even when tabs race.
             models.UniqueConstraint(
-                fields=["agent", "visitor_id"],
+                fields=["agent", "owner_key"],
                 condition=~models.Q(status="resolved"),
-                name="uniq_open_conversation",
+                name="uniq_open_conversation_owner",
             )
         ]
         indexes = [
             # The widget's "this visitor's current conversation" lookup.
+            models.Index(fields=["agent", "owner_key", "-updated_at"], name="conv_agent_owner"),
             models.Index(fields=["agent", "visitor_id", "-updated_at"], name="conv_agent_visitor"),
             models.Index(fields=["agent", "status", "-updated_at"], name="conv_agent_status"),
         ]
 
     def __str__(self) -> str:
         return self.public_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self.owner_key:
+            self.owner_key = conversation_owner_key(visitor_id=self.visitor_id, customer_id=None)
+        super().save(*args, **kwargs)
 
 
 class Message(models.Model):

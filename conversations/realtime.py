@@ -14,9 +14,9 @@ from conversations.models import Conversation, Message
 from conversations.selectors import message_out
 
 
-def visitor_group(agent_public_id: str, visitor_id: str) -> str:
-    """Every tab of one visitor with one agent listens here."""
-    return f"widget.{agent_public_id}.{visitor_id}"
+def owner_group(agent_public_id: str, owner_key: str) -> str:
+    """Every tab of one visitor (every device of a verified customer) listens here."""
+    return f"widget.{agent_public_id}.{owner_key}"
 
 
 def _send(group: str, event: dict[str, Any]) -> None:
@@ -28,21 +28,21 @@ def _send(group: str, event: dict[str, Any]) -> None:
 def broadcast_message(message: Message) -> None:
     conversation = message.conversation
     _send(
-        visitor_group(conversation.agent.public_id, conversation.visitor_id),
+        owner_group(conversation.agent.public_id, conversation.owner_key),
         {"type": "message.created", "message": dict(message_out(message))},
     )
 
 
-def broadcast_typing(*, agent_public_id: str, visitor_id: str, role: str, state: bool) -> None:
+def broadcast_typing(*, agent_public_id: str, owner_key: str, role: str, state: bool) -> None:
     _send(
-        visitor_group(agent_public_id, visitor_id),
+        owner_group(agent_public_id, owner_key),
         {"type": "typing.changed", "role": role, "state": state},
     )
 
 
 def broadcast_status(conversation: Conversation) -> None:
     _send(
-        visitor_group(conversation.agent.public_id, conversation.visitor_id),
+        owner_group(conversation.agent.public_id, conversation.owner_key),
         {
             "type": "conversation.status",
             "conversationId": conversation.public_id,

@@ -27,10 +27,10 @@ def message_out(message: Message) -> MessageOut:
     }
 
 
-def conversation_current(*, agent_id: int, visitor_id: str) -> Conversation | None:
-    """The visitor's latest conversation with this agent that is not resolved."""
+def conversation_current(*, agent_id: int, owner_key: str) -> Conversation | None:
+    """The owner's (a verified customer's, else a browser's) open conversation with this agent."""
     return (
-        Conversation.objects.filter(agent_id=agent_id, visitor_id=visitor_id)
+        Conversation.objects.filter(agent_id=agent_id, owner_key=owner_key)
         .exclude(status=Conversation.Status.RESOLVED)
         .order_by("-updated_at")
         .first()

@@ -15,6 +15,7 @@ from agents.responders import responder_for
 from agents.responders.base import HistoryItem
 from conversations import realtime
 from conversations.models import Conversation, Message
+from conversations.parties import Party
 from conversations.selectors import conversation_current
 from security.errors import InvalidRequest
 from security.pii import PiiPolicy, pii_mask
@@ -30,20 +31,26 @@ class Received:
     created: bool
 
 
-def _conversation_open(
-    *, agent: Agent, visitor_id: str, origin: str, page_url: str
-) -> Conversation:
-    existing = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
+def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str) -> Conversation:
+    existing = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
     if existing is not None:
+        if party.customer_id is not None and existing.customer_id is None:
+            existing.customer_id = party.customer_id  # an identified visitor, shown to staff
+            existing.save(update_fields=["customer", "updated_at"])
         return existing
     try:
         with transaction.atomic():
             return Conversation.objects.create(
-                agent=agent, visitor_id=visitor_id, origin=origin[:255], page_url=page_url[:2000]
+                agent=agent,
+                visitor_id=party.visitor_id,
+                owner_key=party.owner_key,
+                customer_id=party.customer_id,
+                origin=origin[:255],
+                page_url=page_url[:2000],
             )
     except IntegrityError:
         # Another tab opened it at the same moment; the constraint lets only one exist.
-        found = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
+        found = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
         if found is None:
             raise
         return found
@@ -61,7 +68,7 @@ def agent_pii_policy(agent: Agent) -> PiiPolicy:
 def message_receive(
     *,
     agent: Agent,
-    visitor_id: str,
+    party: Party,
     client_id: str,
     text: str,
     origin: str = "",
@@ -77,13 +84,13 @@ def message_receive(
     # Only the masked text is ever stored (and so ever shown to a model or exported).
     masked = pii_mask(text, policy=agent_pii_policy(agent), region=agent.pii_region)
     text = masked.text
-    duplicate = _by_client_id(agent=agent, visitor_id=visitor_id, client_id=client_id)
+    duplicate = _by_client_id(agent=agent, owner_key=party.owner_key, client_id=client_id)
     if duplicate is not None:
         return Received(duplicate, created=False)
     try:
         with transaction.atomic():
             conversation = _conversation_open(
-                agent=agent, visitor_id=visitor_id, origin=origin, page_url=page_url
+                agent=agent, party=party, origin=origin, page_url=page_url
             )
             message = Message.objects.create(
                 conversation=conversation,
@@ -101,17 +108,17 @@ def message_receive(
             # ack even if fan-out or queueing fails (logged) after the commit.
             transaction.on_commit(lambda: _after_customer_message(message.pk), robust=True)
     except IntegrityError:
-        duplicate = _by_client_id(agent=agent, visitor_id=visitor_id, client_id=client_id)
+        duplicate = _by_client_id(agent=agent, owner_key=party.owner_key, client_id=client_id)
         if duplicate is None:
             raise
         return Received(duplicate, created=False)
     return Received(message, created=True)
 
 
-def _by_client_id(*, agent: Agent, visitor_id: str, client_id: str) -> Message | None:
+def _by_client_id(*, agent: Agent, owner_key: str, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("conversation__agent")
-        .filter(conversation__agent=agent, conversation__visitor_id=visitor_id, client_id=client_id)
+        .filter(conversation__agent=agent, conversation__owner_key=owner_key, client_id=client_id)
         .first()
     )
 
@@ -136,7 +143,7 @@ def _typing(conversation: Conversation, *, enabled: bool) -> Iterator[None]:
         return
     target = {
         "agent_public_id": conversation.agent.public_id,
-        "visitor_id": conversation.visitor_id,
+        "owner_key": conversation.owner_key,
     }
     realtime.broadcast_typing(**target, role="agent", state=True)
     try:

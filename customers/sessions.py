@@ -36,6 +36,23 @@ class WidgetSession:
     customer_id: int | None
     expires_at: datetime
     page_url: str = ""
+    customer_verified: bool = False
+    # A session verified by a customer token never outlives that token.
+    identity_expires_at: datetime | None = None
+
+    @property
+    def owner_key(self) -> str:
+        """Whose conversations this session reaches (conversation_owner_key)."""
+        return conversation_owner_key(
+            visitor_id=self.visitor_id,
+            customer_id=self.customer_id if self.customer_verified else None,
+        )
+
+
+def conversation_owner_key(*, visitor_id: str, customer_id: int | None) -> str:
+    """A verified customer's conversations follow them to every device; everyone else's
+    stay with the browser (the visitor id) they started in."""
+    return f"c-{customer_id}" if customer_id is not None else f"v-{visitor_id}"
 
 
 @dataclass(frozen=True)
@@ -56,12 +73,19 @@ def session_token_issue(
     visitor_id: str,
     origin: str,
     customer_id: int | None = None,
+    customer_verified: bool = False,
+    identity_expires_at: datetime | None = None,
     family: str | None = None,
     page_url: str = "",
 ) -> IssuedSession:
-    """A new access + refresh pair; `family` ties rotated refresh tokens together."""
+    """A new access + refresh pair; `family` ties rotated refresh tokens together.
+
+    With `identity_expires_at` (the customer token's exp) neither token outlives it.
+    """
     now = datetime.now(UTC)
-    expires_at = now + timedelta(seconds=settings.WIDGET_SESSION_TTL_SECONDS)
+    ceiling = identity_expires_at or datetime.max.replace(tzinfo=UTC)
+    expires_at = min(now + timedelta(seconds=settings.WIDGET_SESSION_TTL_SECONDS), ceiling)
+    refresh_expires_at = min(now + timedelta(seconds=settings.WIDGET_REFRESH_TTL_SECONDS), ceiling)
     claims = {
         "iss": ISSUER,
         "typ": ACCESS_TYPE,
@@ -69,16 +93,19 @@ def session_token_issue(
         "vid": visitor_id,
         "org": origin,
         "cus": customer_id,
+        "cvf": bool(customer_verified and customer_id is not None),
         "url": page_url[:MAX_PAGE_URL],
         "iat": int(now.timestamp()),
         "exp": int(expires_at.timestamp()),
     }
+    if identity_expires_at is not None:
+        claims["iex"] = int(identity_expires_at.timestamp())
     refresh_claims = {
         **claims,
         "typ": REFRESH_TYPE,
         "jti": secrets.token_urlsafe(16),
         "fam": family or secrets.token_urlsafe(16),
-        "exp": int((now + timedelta(seconds=settings.WIDGET_REFRESH_TTL_SECONDS)).timestamp()),
+        "exp": int(refresh_expires_at.timestamp()),
     }
     return IssuedSession(
         token=jwt.encode(claims, _signing_key(ACCESS_TYPE), algorithm=ALGORITHM),
@@ -113,6 +140,10 @@ def _session_from(claims: dict[str, Any]) -> WidgetSession:
         customer_id=int(customer_id) if isinstance(customer_id, int) else None,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         page_url=str(claims.get("url") or ""),
+        customer_verified=claims.get("cvf") is True and isinstance(customer_id, int),
+        identity_expires_at=datetime.fromtimestamp(claims["iex"], UTC)
+        if isinstance(claims.get("iex"), int)
+        else None,
     )
 
 
@@ -158,6 +189,8 @@ def session_refresh(refresh_token: str, *, origin: str) -> tuple[WidgetSession, 
         visitor_id=session.visitor_id,
         origin=session.origin,
         customer_id=session.customer_id,
+        customer_verified=session.customer_verified,
+        identity_expires_at=session.identity_expires_at,
         family=family,
         page_url=session.page_url,
     )

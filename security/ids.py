@@ -34,3 +34,7 @@ def new_message_id() -> str:
 
 def new_visitor_id() -> str:
     return new_public_id("vis")
+
+
+def new_identity_key_id() -> str:
+    return new_public_id("idk")

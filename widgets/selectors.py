@@ -26,6 +26,8 @@ class WidgetAccess:
     workspace_id: int
     allowed_domains: list[str]
     rate_limits: dict[str, int]
+    # A default, so an entry cached before this field existed still reads.
+    identity_required: bool = False
 
 
 def widget_access_for(agent_public_id: str) -> WidgetAccess | None:
@@ -49,6 +51,7 @@ def widget_access_for(agent_public_id: str) -> WidgetAccess | None:
         workspace_id=agent.workspace_id,
         allowed_domains=list(config.allowed_domains) if config else [],
         rate_limits=dict(config.rate_limits or {}) if config else {},
+        identity_required=agent.identity_required,
     )
     cache.set(key, access, ALLOWED_CACHE_SECONDS)
     return access

@@ -14,13 +14,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.models import Agent
+from conversations.identity import SessionIdentity, customer_out, session_identify
 from conversations.models import Conversation
+from conversations.parties import Party
 from conversations.selectors import conversation_current, message_out, messages_after
+from customers.models import Customer
 from customers.sessions import IssuedSession, session_refresh, session_token_issue
 from customers.visitors import visitor_id_resolve
 from security.domains import domain_hash
 from security.errors import (
     InvalidCustomerToken,
+    InvalidRefreshToken,
     InvalidRequest,
     InvalidSessionToken,
     NotFound,
@@ -42,18 +46,36 @@ ERRORS = {
 }
 
 
-def _session_response(*, visitor_id: str, issued: IssuedSession, agent: Agent) -> dict[str, Any]:
-    conversation = conversation_current(agent_id=agent.pk, visitor_id=visitor_id)
+def _session_response(
+    *, party: Party, issued: IssuedSession, agent: Agent, customer: Customer | None
+) -> dict[str, Any]:
+    conversation = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
     return {
         "token": issued.token,
         "refreshToken": issued.refresh_token,
         "expiresAt": issued.expires_at.isoformat().replace("+00:00", "Z"),
-        "visitorId": visitor_id,
+        "visitorId": party.visitor_id,
         "config": widget_public_config(agent),
         "variants": {},
-        "customer": None,
+        "customer": customer_out(customer),
         "conversation": _conversation_out(conversation) if conversation else None,
     }
+
+
+def _issue(
+    *, agent: Agent, known: SessionIdentity, origin: str, page_url: str, family: str | None = None
+) -> IssuedSession:
+    identity = known.identity
+    return session_token_issue(
+        agent_id=agent.public_id,
+        visitor_id=known.party.visitor_id,
+        origin=origin,
+        customer_id=known.party.customer_id,
+        customer_verified=known.party.verified,
+        identity_expires_at=identity.expires_at if identity else None,
+        family=family,
+        page_url=page_url,
+    )
 
 
 def _conversation_out(conversation: Conversation) -> dict[str, Any]:
@@ -76,6 +98,9 @@ class SessionView(PublicWidgetView):
                 "visitorId": serializers.CharField(required=False),
                 "url": serializers.CharField(required=False),
                 "referrer": serializers.CharField(required=False),
+                "customer": serializers.JSONField(required=False),
+                "customerToken": serializers.CharField(required=False),
+                "userHash": serializers.CharField(required=False),
             },
         ),
         responses={
@@ -110,17 +135,19 @@ class SessionView(PublicWidgetView):
         self.throttle(
             "session_per_agent_domain", f"{agent_id}:{domain_hash(origin)}", access.rate_limits
         )
-        if data.get("customerToken") or data.get("userHash"):
-            # Verified identity arrives with the customers issue; refuse rather than trust.
-            raise InvalidCustomerToken("This agent has no identity verification configured.")
         visitor_id = visitor_id_resolve(visitor_candidate)
-        issued = session_token_issue(
-            agent_id=agent.public_id,
-            visitor_id=visitor_id,
+        known = session_identify(agent=agent, visitor_id=visitor_id, data=data)
+        issued = _issue(
+            agent=agent,
+            known=known,
             origin=origin,
             page_url=page_url if page_url.startswith(("http://", "https://")) else "",
         )
-        return Response(_session_response(visitor_id=visitor_id, issued=issued, agent=agent))
+        return Response(
+            _session_response(
+                party=known.party, issued=issued, agent=agent, customer=known.customer
+            )
+        )
 
 
 class SessionRefreshView(PublicWidgetView):
@@ -141,8 +168,15 @@ class SessionRefreshView(PublicWidgetView):
         agent = agent_for_widget(session.agent_id, session.origin)
         if agent is None:
             raise OriginNotAllowed()
+        if agent.identity_required and not session.customer_verified:
+            raise InvalidRefreshToken("This chat is for signed-in customers; start a new session.")
+        customer = (
+            Customer.objects.filter(pk=session.customer_id).first() if session.customer_id else None
+        )
         return Response(
-            _session_response(visitor_id=session.visitor_id, issued=issued, agent=agent)
+            _session_response(
+                party=Party.of(session), issued=issued, agent=agent, customer=customer
+            )
         )
 
 
@@ -159,11 +193,13 @@ class HistoryView(PublicWidgetView):
             raise InvalidSessionToken()
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
         self.throttle("history_per_visitor", session.visitor_id, access.rate_limits)
+        if access.identity_required and not session.customer_verified:
+            raise InvalidCustomerToken("This chat is for signed-in customers.")
         conversation = (
             Conversation.objects.filter(
                 public_id=conversation_id,
                 agent__public_id=session.agent_id,
-                visitor_id=session.visitor_id,
+                owner_key=session.owner_key,
             )
             .select_related("agent")
             .first()
@@ -174,3 +210,49 @@ class HistoryView(PublicWidgetView):
         after = request.query_params.get("after") or None
         rows, has_more = messages_after(conversation=conversation, after=after)
         return Response({"messages": [message_out(m) for m in rows], "hasMore": has_more})
+
+
+class CustomerView(PublicWidgetView):
+    """`identify()` after load: verify the customer, link the browser's conversation to
+    them, and hand back a session that speaks for them (the old token stays valid until
+    it expires, but speaks only for the anonymous visitor it was issued to)."""
+
+    @extend_schema(
+        operation_id="widget_customer_identify",
+        request=inline_serializer(
+            "WidgetCustomerRequest",
+            {
+                "customerToken": serializers.CharField(required=False),
+                "customer": serializers.JSONField(required=False),
+                "userHash": serializers.CharField(required=False),
+            },
+        ),
+        responses={
+            200: OpenApiResponse(
+                description="customer, and a new session for them: token, refreshToken, "
+                "expiresAt, visitorId, config, variants, conversation"
+            ),
+            **ERRORS,
+        },
+        tags=["widget"],
+    )
+    def post(self, request: Request) -> Response:
+        session = self.bearer_session()
+        access = widget_access_for(session.agent_id)
+        if access is None:
+            raise InvalidSessionToken()
+        self.refuse_blocked_ip(workspace_id=access.workspace_id)
+        self.throttle("session_per_ip", self.client_ip(), access.rate_limits)
+        data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
+        if not (data.get("customerToken") or data.get("userHash")):
+            raise InvalidCustomerToken("Send customerToken, or customer with userHash.")
+        agent = agent_for_widget(session.agent_id, session.origin)
+        if agent is None:
+            raise OriginNotAllowed()
+        known = session_identify(agent=agent, visitor_id=session.visitor_id, data=data)
+        issued = _issue(agent=agent, known=known, origin=session.origin, page_url=session.page_url)
+        return Response(
+            _session_response(
+                party=known.party, issued=issued, agent=agent, customer=known.customer
+            )
+        )

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 
 from conversations.models import Message
+from conversations.parties import Party
 from conversations.services import message_receive
 from security.models import AuditEntry
 
@@ -16,7 +17,7 @@ CARD = "4242 4242 4242 4242"
 class TestMaskingBeforeStorage:
     def receive(self, agent, text: str) -> Message:
         return message_receive(
-            agent=agent, visitor_id="vis_aaaaaaaaaaaaaaaa", client_id="c-1", text=text
+            agent=agent, party=Party(visitor_id="vis_aaaaaaaaaaaaaaaa"), client_id="c-1", text=text
         ).message
 
     def test_a_card_number_is_never_stored(self, agent) -> None:

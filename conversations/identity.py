@@ -1,0 +1,105 @@
+"""A session's identity: verify what the page sent, enforce the agent's rule, link history.
+
+Used by the session endpoint and by `POST /api/v2/widget/customer` (the page's
+`identify()` after load), so both apply exactly the same rules.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from agents.models import Agent
+from conversations.models import Conversation, Message
+from conversations.parties import Party
+from conversations.selectors import conversation_current
+from customers.identity import Identity, identity_verify
+from customers.models import Customer
+from customers.profiles import customer_resolve
+from customers.sessions import conversation_owner_key
+from security.errors import InvalidCustomerToken
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SessionIdentity:
+    party: Party
+    customer: Customer | None
+    identity: Identity | None
+
+
+def session_identify(*, agent: Agent, visitor_id: str, data: dict[str, Any]) -> SessionIdentity:
+    """Who this browser's session speaks for, from `customerToken` / `userHash` / `customer`.
+
+    Refuses (401 invalid_customer_token) a token or hash that fails, and anything short of
+    a verified customer when the agent requires one. A newly verified customer takes over
+    the browser's conversations (conversation_link_customer).
+    """
+    identity = identity_verify(
+        agent_pk=agent.pk,
+        agent_public_id=agent.public_id,
+        customer_token=data.get("customerToken"),
+        user_hash=data.get("userHash"),
+        customer=data.get("customer"),
+    )
+    if agent.identity_required and not (identity and identity.verified):
+        logger.info("unverified visitor refused by %s (identity required)", agent.public_id)
+        raise InvalidCustomerToken(
+            "This chat is for signed-in customers: the site must send customerToken or userHash."
+        )
+    if identity is None:
+        return SessionIdentity(party=Party(visitor_id=visitor_id), customer=None, identity=None)
+    customer = customer_resolve(workspace_id=agent.workspace_id, identity=identity)
+    party = Party(visitor_id=visitor_id, customer_id=customer.pk, verified=identity.verified)
+    if identity.verified:
+        conversation_link_customer(agent=agent, visitor_id=visitor_id, customer=customer)
+    return SessionIdentity(party=party, customer=customer, identity=identity)
+
+
+def conversation_link_customer(*, agent: Agent, visitor_id: str, customer: Customer) -> None:
+    """The browser's own conversations (not another customer's) join the verified customer.
+
+    If the customer already has an open conversation (another device), the browser's open
+    one is merged into it, so they keep one thread.
+    """
+    browser_key = conversation_owner_key(visitor_id=visitor_id, customer_id=None)
+    owner_key = conversation_owner_key(visitor_id=visitor_id, customer_id=customer.pk)
+    with transaction.atomic():
+        browser_open = conversation_current(agent_id=agent.pk, owner_key=browser_key)
+        theirs = conversation_current(agent_id=agent.pk, owner_key=owner_key)
+        if browser_open is not None and theirs is not None:
+            _merge(browser_open, into=theirs)
+        linked = Conversation.objects.filter(agent=agent, owner_key=browser_key).update(
+            owner_key=owner_key, customer=customer
+        )
+    if linked:
+        logger.info("%d conversation(s) of %s joined customer %s", linked, visitor_id, customer.pk)
+
+
+def _merge(source: Conversation, *, into: Conversation) -> None:
+    try:
+        with transaction.atomic():
+            Message.objects.filter(conversation=source).update(conversation=into)
+    except IntegrityError:  # the same client id in both: keep them apart, close the older
+        logger.warning("could not merge %s into %s; resolving it", source, into)
+        Conversation.objects.filter(pk=source.pk).update(status=Conversation.Status.RESOLVED)
+        return
+    last = into.messages.order_by("-id").values_list("created_at", flat=True).first()
+    Conversation.objects.filter(pk=into.pk).update(last_message_at=last)
+    source.delete()
+
+
+def customer_out(customer: Customer | None) -> dict[str, Any] | None:
+    """The customer as the widget (their own page) sees them."""
+    if customer is None:
+        return None
+    return {
+        "id": customer.external_id,
+        "verified": customer.is_verified,
+        "email": customer.email,
+        "name": customer.name,
+    }
