@@ -225,3 +225,58 @@ async def test_websocket_database_work_hands_connections_back(agent) -> None:
     # The test's own thread and asgiref's single sync thread may hold one each; more means
     # worker threads kept theirs (a leak that starves the pool under load).
     assert in_use <= 2, stats
+
+
+async def test_identity_required_closes_unverified_sockets_4401(agent) -> None:
+    from customers.models import Customer
+
+    agent.identity_required = True
+    await sync_to_async(agent.save)()
+    anonymous, _ = issue(agent)
+    communicator, _, _ = await connect(anonymous)
+    assert await communicator.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    customer = await sync_to_async(Customer.objects.create)(
+        workspace_id=agent.workspace_id, external_id="cust_ana", is_verified=True
+    )
+    verified = session_token_issue(
+        agent_id=agent.public_id,
+        visitor_id=new_visitor_id(),
+        origin=SITE_ORIGIN,
+        customer_id=customer.pk,
+        customer_verified=True,
+    ).token
+    communicator, _, _ = await connect(verified)
+    frame = await communicator.receive_json_from(timeout=5)
+    assert frame["type"] == "session.ready"
+    await communicator.send_json_to({"type": "message.send", "clientId": "v-1", "text": "Hi"})
+    await frames_until(communicator, lambda f: f["type"] == "message.ack")
+    conversation = await sync_to_async(Conversation.objects.get)()
+    assert conversation.customer_id == customer.pk
+    assert conversation.owner_key == f"c-{customer.pk}"
+    await communicator.disconnect()
+
+
+async def test_a_verified_customers_devices_share_live_messages(agent) -> None:
+    from customers.models import Customer
+
+    customer = await sync_to_async(Customer.objects.create)(
+        workspace_id=agent.workspace_id, external_id="cust_ana", is_verified=True
+    )
+    devices = []
+    for _ in range(2):
+        token = session_token_issue(
+            agent_id=agent.public_id,
+            visitor_id=new_visitor_id(),
+            origin=SITE_ORIGIN,
+            customer_id=customer.pk,
+            customer_verified=True,
+        ).token
+        device, _, _ = await connect(token)
+        await device.receive_json_from(timeout=5)
+        devices.append(device)
+    laptop, phone = devices
+    await laptop.send_json_to({"type": "message.send", "clientId": "d-1", "text": "Warranty?"})
+    frames = await frames_until(phone, lambda f: f["type"] == "message" and f["role"] == "agent")
+    assert any(f.get("clientId") == "d-1" for f in frames)
+    for device in devices:
+        await device.disconnect()
