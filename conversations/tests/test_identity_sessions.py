@@ -143,7 +143,7 @@ def test_a_verified_customer_sees_their_conversation_on_any_device(
     say(agent, laptop, "Hello from my laptop", "c-1")
     phone = start(client, agent.public_id, customerToken=token_for(agent, secret)).json()
     assert phone["visitorId"] != laptop["visitorId"]
-    assert [m["text"] for m in phone["conversation"]["messages"]][0] == "Hello from my laptop"
+    assert phone["conversation"]["messages"][0]["text"] == "Hello from my laptop"
     say(agent, phone, "and from my phone", "c-2")
     assert Conversation.objects.count() == 1
     history = client.get(

@@ -62,9 +62,11 @@ def _verify(agent: Agent, token: object, **kwargs: Any) -> Any:
 
 def _refused(agent: Agent, token: object, reason: str, caplog: Any, **kwargs: Any) -> str:
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="customeragent.security"):
-        with pytest.raises(InvalidCustomerToken) as refused:
-            _verify(agent, token, **kwargs)
+    with (
+        caplog.at_level(logging.WARNING, logger="customeragent.security"),
+        pytest.raises(InvalidCustomerToken) as refused,
+    ):
+        _verify(agent, token, **kwargs)
     assert refused.value.code == "invalid_customer_token"
     assert refused.value.status == 401
     assert any(reason in r.getMessage() for r in caplog.records), caplog.text
@@ -134,7 +136,7 @@ def test_es256_public_keys_work_and_weak_or_private_keys_are_refused(agent: Agen
     assert key.algorithm == "ES256"
     token = jwt.encode(_claims(agent), private, algorithm="ES256", headers={"kid": key.key_id})
     assert _verify(agent, token).verified
-    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key()  # noqa: S505 (the point)
     weak_pem = weak.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()
