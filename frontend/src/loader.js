@@ -2,7 +2,7 @@
 // It reads the config, installs `window.CustomerAgent`, draws the launcher, and imports the
 // core (src/core) only when the visitor shows intent or the browser is idle.
 import { createApi } from './loader/api.js';
-import { isWidgetApi, platformBase, readConfig, storagePrefix } from './loader/config.js';
+import { isWidgetApi, platformBase, readConfig, shopifyCustomerId, storagePrefix } from './loader/config.js';
 
 /* global __CORE_PATH__ -- replaced at build time with the content-hashed core path */
 
@@ -33,7 +33,7 @@ const LAUNCHER_CSS =
     d.currentScript ||
     d.querySelector('script[src*="widget.js"][data-agent-id]') ||
     d.querySelector('script[src*="widget.js"]');
-  const config = readConfig(w.CustomerAgent, script);
+  const config = readConfig(w.CustomerAgent, script, shopifyCustomerId(w));
   const base = script && platformBase(script.src);
   const host = d.createElement('div');
   if (!config || !base || !host.attachShadow) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isWidgetApi, platformBase, readConfig, storagePrefix } from '../src/loader/config.js';
+import { isWidgetApi, platformBase, readConfig, shopifyCustomerId, storagePrefix } from '../src/loader/config.js';
 
 const script = (attributes) => ({ getAttribute: (name) => attributes[name] ?? null });
 
@@ -50,4 +50,20 @@ test('it takes the platform base from the origin of its own src', () => {
 
 test('it namespaces storage keys per agent', () => {
   assert.equal(storagePrefix('agt_1'), 'ca:agt_1:');
+});
+
+test('a Shopify storefront names its signed-in customer as an unverified claim', () => {
+  const shop = { ShopifyAnalytics: { meta: { page: { customerId: 6502 } } } };
+  assert.equal(shopifyCustomerId(shop), 6502);
+  assert.equal(shopifyCustomerId({ __st: { cid: 77 } }), 77);
+  assert.equal(shopifyCustomerId({ ShopifyAnalytics: { meta: { page: {} } } }), null);
+  assert.equal(shopifyCustomerId({}), null);
+  assert.deepEqual(readConfig({ agentId: 'agt_1' }, script({}), 6502), { agentId: 'agt_1', customer: { id: '6502' } });
+});
+
+test("the site's own identity wins over the storefront's", () => {
+  const signed = readConfig({ agentId: 'agt_1', customerToken: 'a.b.c' }, script({}), 6502);
+  assert.deepEqual(signed, { agentId: 'agt_1', customerToken: 'a.b.c' });
+  const claimed = readConfig({ agentId: 'agt_1', customer: { id: 'x' }, userHash: 'h' }, script({}), 6502);
+  assert.deepEqual(claimed.customer, { id: 'x' });
 });

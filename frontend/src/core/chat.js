@@ -16,6 +16,7 @@ import { reconnectDelay } from './backoff.js';
 import { createOutbox } from './outbox.js';
 import { createConnection } from './socket.js';
 import { csatFrame, rememberCsat } from './csat.js';
+import { identityOwner, isSomeoneElse, pickIdentity } from './identity.js';
 import {
   applyDelta,
   lastConfirmedId,
@@ -37,16 +38,6 @@ const AGENT_TYPING_TIMEOUT_MS = 20000;
 const TYPING_THROTTLE_MS = 3000;
 const TYPING_IDLE_MS = 4000;
 
-const IDENTITY_FIELDS = ['customer', 'customerToken', 'userHash'];
-
-export function pickIdentity(source) {
-  const identity = {};
-  for (const field of IDENTITY_FIELDS) {
-    if (source && source[field] != null) identity[field] = source[field];
-  }
-  return identity;
-}
-
 export function createChat({
   base,
   agentId,
@@ -63,6 +54,8 @@ export function createChat({
 }) {
   const outbox = createOutbox(store);
   let identity = pickIdentity(initialIdentity);
+  // Another customer's history must not be painted, even for a moment.
+  if (isSomeoneElse(store.read('who'), identity)) store.clear();
   let session = null; // {token, refreshToken, expiresAt}
   let generation = 0; // bumps on every new session request; stale answers are dropped
   let sessionAttempt = 0;
@@ -167,6 +160,7 @@ export function createChat({
     sessionAttempt = 0;
     state.fatal = null;
     if (data.visitorId) store.write('visitor', String(data.visitorId));
+    store.write('who', data.customer && data.customer.id != null ? String(data.customer.id) : identityOwner(identity) || null);
     state.config = data.config && typeof data.config === 'object' ? data.config : {};
     reconcileConversation(data.conversation, gen);
     onEvent('session', {
@@ -401,6 +395,16 @@ export function createChat({
     visitorTypingSentAt = 0;
   }
 
+  function forgetLocal() {
+    store.clear();
+    announced.clear();
+    state.conversationId = null;
+    state.messages = [];
+    pendingCsat = null;
+    setCsat(null);
+    onEvent('messages', { messages: [], fresh: [] });
+  }
+
   function resetSession() {
     connection.stop();
     timers.clearTimeout(renewTimer);
@@ -430,23 +434,19 @@ export function createChat({
     showPending(entry) {
       if (entry && entry.clientId && typeof entry.text === 'string') showPending(entry);
     },
-    /** A new session for the given customer; the visitor id is kept so history can be linked. */
+    /** A new session for the given customer. The same person keeps the browser's visitor
+     * id, so their anonymous conversation joins them; another person starts afresh. */
     identify(next) {
-      identity = pickIdentity(next);
       resetSession();
+      if (isSomeoneElse(store.read('who'), pickIdentity(next))) forgetLocal();
+      identity = pickIdentity(next);
       return openSession();
     },
     /** Forgets everything stored for this agent and starts over as a new anonymous visitor. */
     logout() {
       resetSession();
-      store.clear();
+      forgetLocal();
       identity = {};
-      announced.clear();
-      state.conversationId = null;
-      state.messages = [];
-      pendingCsat = null;
-      setCsat(null);
-      onEvent('messages', { messages: [], fresh: [] });
       return openSession();
     },
     token: () => (session ? session.token : null),

@@ -17,7 +17,8 @@
 // other tabs) goes through `guard`: a bug in the widget is reported with the 'error'
 // event and the analytics beacon, and never thrown into the host page.
 
-import { createChat, MAX_MESSAGE_LENGTH, pickIdentity } from './chat.js';
+import { createChat, MAX_MESSAGE_LENGTH } from './chat.js';
+import { pickIdentity } from './identity.js';
 import { newClientId } from './ids.js';
 import { createStore } from './storage.js';
 import { pickStrings } from './strings.js';
@@ -110,6 +111,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       if (!hasFeature(agentConfig, 'consent_first')) store.release();
       applyConfig(agentConfig);
       store.write('config', agentConfig);
+      setAvailable(true);
       panel.showError('');
       if (!ready) {
         ready = true;
@@ -140,6 +142,9 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       tracker.track('error', { code });
       emit('error', { code, message });
       if (code === 'internal') return; // a bug of ours: the visitor can do nothing about it
+      // The agent chats only with signed-in customers (or the site's token is bad): no
+      // launcher for this visitor until the site calls identify() with a valid token.
+      if (fatal && code === 'invalid_customer_token') return setAvailable(false);
       // Visitors get a plain sentence for fatal errors; the site gets the code and details.
       panel.showError(fatal ? t('unavailable') : code === 'message_too_long' ? t('tooLong', { max: MAX_MESSAGE_LENGTH }) : message, { fatal });
     },
@@ -161,6 +166,11 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     newId: () => newClientId(),
     onEvent: guard((type, payload) => handlers[type](payload)),
   });
+
+  function setAvailable(available) {
+    if (!available && panel.isOpen()) close();
+    launcher.style.display = available ? '' : 'none';
+  }
 
   /** The agent's name, greeting, avatar, colours, corner, mode and custom CSS. */
   function applyConfig(agentConfig) {
