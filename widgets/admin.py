@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from agents.admin import KnowledgeArticleInline
@@ -15,6 +16,7 @@ from security.audit import audit_record, field_changes
 from security.domains import allows_any_site, invalid_patterns
 from security.limits import limit_overrides_validate
 from security.pii import PiiPolicy
+from widgets.admin_identity import identity_view
 from widgets.models import WidgetConfig
 from widgets.snippet import embed_snippet as snippet_configured
 from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
@@ -90,6 +92,7 @@ class AgentForm(forms.ModelForm):
             "is_active",
             "pii_masking",
             "pii_region",
+            "identity_required",
         ]
 
     def clean_pii_masking(self) -> Any:
@@ -113,7 +116,7 @@ class AgentAdmin(WorkspaceScopedAdmin):
     list_display = ["name", "public_id", "workspace", "is_active", "created_at"]
     list_filter = ["is_active", "workspace"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "embed_snippet", "created_at", "updated_at"]
+    readonly_fields = ["public_id", "embed_snippet", "identity", "created_at", "updated_at"]
     fields = [
         "workspace",
         "name",
@@ -124,13 +127,41 @@ class AgentAdmin(WorkspaceScopedAdmin):
         "is_active",
         "pii_masking",
         "pii_region",
+        "identity_required",
+        "identity",
         "created_at",
         "updated_at",
     ]
     inlines = [WidgetConfigInline, KnowledgeArticleInline]
 
+    def get_urls(self) -> list[URLPattern]:
+        def identity(request: HttpRequest, object_id: str) -> HttpResponse:
+            return identity_view(request, self, object_id)
+
+        custom = [
+            path(
+                "<path:object_id>/identity/",
+                self.admin_site.admin_view(identity),
+                name="agents_agent_identity",
+            )
+        ]
+        return custom + super().get_urls()
+
     def save_model(self, request: HttpRequest, obj: Agent, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
+        if change and "identity_required" in form.changed_data:
+            audit_record(
+                action="identity.required",
+                target=obj.public_id,
+                actor=request.user,
+                workspace_id=obj.workspace_id,
+                changes={
+                    "identity_required": {
+                        "from": not obj.identity_required,
+                        "to": obj.identity_required,
+                    }
+                },
+            )
         audited = [name for name in ("pii_masking", "pii_region") if name in form.changed_data]
         if change and audited:
             audit_record(
@@ -190,4 +221,19 @@ class AgentAdmin(WorkspaceScopedAdmin):
             "host to Allowed domains below. Zero-config form: <code>{}</code></div>",
             snippet_configured(obj.public_id),
             snippet_zero_config(obj.public_id),
+        )
+
+    @admin.display(description="Identity verification")
+    def identity(self, obj: Agent) -> str:
+        if not obj.pk:
+            return "Save the agent first."
+        live = obj.identity_keys.filter(retires_at__isnull=True).count()
+        return format_html(
+            "{} live key(s) &middot; {} &middot; <a href='{}' data-ca='identity-link'>"
+            "Keys, secret and token tester &rarr;</a>",
+            live,
+            "only verified customers may chat"
+            if obj.identity_required
+            else "anonymous visitors may chat",
+            reverse("admin:agents_agent_identity", args=[obj.pk]),
         )

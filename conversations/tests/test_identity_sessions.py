@@ -107,7 +107,8 @@ def test_identity_required_refuses_anonymous_and_claimed_visitors(
 ) -> None:
     agent.identity_required = True
     agent.save()
-    for extra in ({}, {"customer": {"id": "cust_ana", "name": "Ana"}}):
+    extras: list[dict[str, Any]] = [{}, {"customer": {"id": "cust_ana", "name": "Ana"}}]
+    for extra in extras:
         response = start(client, agent.public_id, **extra)
         assert response.status_code == 401
         assert error_code(response) == "invalid_customer_token"
