@@ -5,9 +5,12 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
+from customers.profiles import customer_facts
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 
@@ -43,6 +46,7 @@ class ConversationAdmin(WorkspaceScopedAdmin):
         "agent",
         "visitor_id",
         "customer",
+        "customer_profile",
         "origin",
         "page_url",
         "created_at",
@@ -72,6 +76,30 @@ class ConversationAdmin(WorkspaceScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         return super().get_queryset(request).select_related("agent", "customer")
+
+    @admin.display(description="Who and what the agent remembers")
+    def customer_profile(self, obj: Conversation) -> str:
+        customer = obj.customer
+        if customer is None:
+            return f"Anonymous visitor {obj.visitor_id}"
+        facts = customer_facts(customer.pk, limit=12)
+        return format_html(
+            "<a href='{}'>{}</a> · <code>{}</code> · {}{}",
+            reverse("admin:customers_customer_change", args=[customer.pk]),
+            customer,
+            customer.external_id,
+            "verified" if customer.is_verified else "unverified claim",
+            format_html(
+                "<ul style='margin:4px 0 0;padding-left:1.2em'>{}</ul>",
+                format_html_join(
+                    "",
+                    "<li><strong>{}</strong>: {} <small>({})</small></li>",
+                    ((f.key, f.value[:200], f.source) for f in facts),
+                ),
+            )
+            if facts
+            else "",
+        )
 
 
 @admin.register(Message)

@@ -10,8 +10,10 @@ from django.utils import timezone
 from agents.models import Agent
 from analytics.services import EventSource, events_record
 from conversations import realtime
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from conversations.parties import Party
+from customers.models import Customer, CustomerMemory
+from customers.profiles import memory_remember
 from security.domains import parse_origin
 from security.errors import InvalidRequest, NotFound
 
@@ -26,8 +28,31 @@ def conversation_status_set(*, conversation: Conversation, status: str) -> Conve
     conversation.status = status
     conversation.resolved_at = timezone.now() if status == Conversation.Status.RESOLVED else None
     conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+    if status == Conversation.Status.RESOLVED:
+        conversation_remember(conversation)
     transaction.on_commit(lambda: realtime.broadcast_status(conversation), robust=True)
     return conversation
+
+
+def conversation_remember(conversation: Conversation) -> None:
+    """A resolved conversation becomes one fact in its customer's memory: what they asked
+    and who resolved it (the stored, already masked, text)."""
+    if conversation.customer_id is None:
+        return
+    messages = conversation.messages.order_by("id")
+    first = messages.filter(role=Message.Role.CUSTOMER).first()
+    if first is None:
+        return
+    by = "a person" if messages.filter(role=Message.Role.STAFF).exists() else "the agent"
+    asked = first.text if len(first.text) <= 200 else first.text[:199] + "…"
+    memory_remember(
+        customer=Customer.objects.get(pk=conversation.customer_id),
+        key=f"conversation {conversation.public_id}",
+        value=f"{timezone.localdate(first.created_at).isoformat()}: asked “{asked}”; "
+        f"resolved by {by}.",
+        source=CustomerMemory.Source.CONVERSATION,
+        source_ref=conversation.public_id,
+    )
 
 
 def conversation_csat_record(

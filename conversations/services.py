@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.responders import responder_for
-from agents.responders.base import HistoryItem
+from agents.responders.base import CustomerContext, HistoryItem
 from conversations import realtime
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current
+from customers.profiles import customer_facts
 from security.errors import InvalidRequest
 from security.pii import PiiPolicy, pii_mask
 
@@ -152,9 +153,24 @@ def _typing(conversation: Conversation, *, enabled: bool) -> Iterator[None]:
         realtime.broadcast_typing(**target, role="agent", state=False)
 
 
+def _customer_context(conversation: Conversation) -> CustomerContext | None:
+    customer = conversation.customer
+    if customer is None:
+        return None
+    return CustomerContext(
+        external_id=customer.external_id,
+        verified=customer.is_verified,
+        name=customer.name,
+        email=customer.email,
+        facts=customer_facts(customer.pk),
+    )
+
+
 def reply_generate(*, message_id: int) -> Message | None:
     """The agent's answer to one visitor message; idempotent (one reply per message)."""
-    message = Message.objects.select_related("conversation__agent").get(pk=message_id)
+    message = Message.objects.select_related("conversation__agent", "conversation__customer").get(
+        pk=message_id
+    )
     conversation = message.conversation
     if conversation.status != Conversation.Status.BOT:
         return None  # a person has the conversation
@@ -172,7 +188,12 @@ def reply_generate(*, message_id: int) -> Message | None:
         )
     ]
     with _typing(conversation, enabled=responder.shows_typing):
-        reply = responder.respond(agent=agent, question=message.text, history=history)
+        reply = responder.respond(
+            agent=agent,
+            question=message.text,
+            history=history,
+            customer=_customer_context(conversation),
+        )
     try:
         with transaction.atomic():
             answer = Message.objects.create(

@@ -1,9 +1,29 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from customers.models import Customer
-from security.admin import WorkspaceScopedAdmin
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from customers.models import Customer, CustomerMemory
+from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+
+RECENT_CONVERSATIONS = 20
+
+
+class CustomerMemoryInline(WorkspaceScopedInline, admin.TabularInline):
+    """What the agent remembers: staff read, correct, add and delete facts."""
+
+    model = CustomerMemory
+    agents_may_edit = True
+    extra = 1
+    fields = ["key", "value", "source", "source_ref", "updated_at"]
+    readonly_fields = ["source", "source_ref", "updated_at"]
+    verbose_name = "memory"
+    verbose_name_plural = "What the agent remembers"
 
 
 @admin.register(Customer)
@@ -12,4 +32,75 @@ class CustomerAdmin(WorkspaceScopedAdmin):
     list_display = ["__str__", "external_id", "email", "is_verified", "workspace", "last_seen_at"]
     list_filter = ["is_verified", "workspace"]
     search_fields = ["external_id", "email", "name"]
-    readonly_fields = ["created_at", "last_seen_at"]
+    readonly_fields = [
+        "external_id",
+        "is_verified",
+        "identity_note",
+        "created_at",
+        "last_seen_at",
+        "conversation_list",
+    ]
+    fields = [
+        "workspace",
+        "external_id",
+        "is_verified",
+        "identity_note",
+        "name",
+        "email",
+        "attributes",
+        "created_at",
+        "last_seen_at",
+        "conversation_list",
+    ]
+    inlines = [CustomerMemoryInline]
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # customers come from the widget (or the API), keyed by the site's ids
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [*self.readonly_fields, "workspace"] if obj else list(self.readonly_fields)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for memory_form in formset.forms:
+            memory = memory_form.instance
+            if memory_form.has_changed() and not memory.pk:
+                memory.source = CustomerMemory.Source.STAFF
+                memory.source_ref = request.user.get_username()[:120]
+        super().save_formset(request, form, formset, change)
+
+    @admin.display(description="Identity")
+    def identity_note(self, obj: Customer) -> str:
+        if obj.is_verified:
+            return "Verified: the site signed this customer's id (customerToken or userHash)."
+        return (
+            "Unverified: the page claimed this id. It never sees, nor changes, the "
+            "verified customer with the same id."
+        )
+
+    @admin.display(description="Conversations")
+    def conversation_list(self, obj: Customer) -> str:
+        rows = obj.conversations.select_related("agent").order_by("-updated_at")[
+            :RECENT_CONVERSATIONS
+        ]
+        if not rows:
+            return "None yet."
+        return format_html(
+            "<ul style='margin:0;padding-left:1.2em'>{}</ul>",
+            format_html_join(
+                "",
+                "<li><a href='{}'>{}</a> · {} · {} · {}</li>",
+                (
+                    (
+                        reverse("admin:conversations_conversation_change", args=[c.pk]),
+                        c.public_id,
+                        c.agent.name,
+                        c.get_status_display(),
+                        c.updated_at.strftime("%Y-%m-%d %H:%M"),
+                    )
+                    for c in rows
+                ),
+            ),
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
+        return super().get_queryset(request).select_related("workspace")

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agents.models import Agent
+from customers.profiles import Fact
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,21 @@ class Reply:
     handoff_suggested: bool = False
 
 
+@dataclass(frozen=True)
+class CustomerContext:
+    """Who the agent is talking to, when known, and what it remembers about them.
+
+    Facts from an unverified customer (source "claimed") are what a page said about
+    itself: a responder may use them for tone, never to reveal or act on private data.
+    """
+
+    external_id: str
+    verified: bool
+    name: str = ""
+    email: str = ""
+    facts: list[Fact] = field(default_factory=list)
+
+
 class Responder(Protocol):
     """Turns a visitor's question (with the conversation so far) into the agent's reply."""
 
@@ -28,7 +44,14 @@ class Responder(Protocol):
     # responders that take a noticeable time (an LLM), not for millisecond lookups.
     shows_typing: bool
 
-    def respond(self, *, agent: Agent, question: str, history: list[HistoryItem]) -> Reply: ...
+    def respond(
+        self,
+        *,
+        agent: Agent,
+        question: str,
+        history: list[HistoryItem],
+        customer: CustomerContext | None = None,
+    ) -> Reply: ...
 
 
 def responder_for(agent: Agent) -> Responder:

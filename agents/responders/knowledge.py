@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from agents.knowledge import best_passage, search_articles
 from agents.models import Agent
-from agents.responders.base import HistoryItem, Reply
+from agents.responders.base import CustomerContext, HistoryItem, Reply
 
 NO_ANSWER = (
     "I'm sorry, I don't have an answer to that in my knowledge base. "
@@ -15,7 +15,14 @@ class KnowledgeBaseResponder:
 
     shows_typing = False
 
-    def respond(self, *, agent: Agent, question: str, history: list[HistoryItem]) -> Reply:
+    def respond(
+        self,
+        *,
+        agent: Agent,
+        question: str,
+        history: list[HistoryItem],
+        customer: CustomerContext | None = None,
+    ) -> Reply:
         results = search_articles(agent=agent, question=question)
         if not results:
             return Reply(text=NO_ANSWER, answered=False, handoff_suggested=True)

@@ -51,7 +51,7 @@ def test_generate_reveal_rotate_and_retire(client: Client, owner: Any, agent: Ag
     assert "retiring" in response.content.decode()
     client.post(page(agent), {"action": "retire", "key_id": first.key_id})
     first.refresh_from_db()
-    assert first.retires_at <= datetime.now(UTC)  # type: ignore[operator]
+    assert first.retires_at <= datetime.now(UTC)
     actions = set(AuditEntry.objects.values_list("action", flat=True))
     assert {"identity.secret.rotate", "identity.secret.reveal", "identity.key.retire"} <= actions
 
