@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from django.core.validators import validate_email
 from customers.keys import KeyMaterial, key_material, live_keys
 from customers.models import IdentityKey
 from security.errors import InvalidCustomerToken, InvalidRequest
+from security.sealing import SealBroken
 
 logger = logging.getLogger("customeragent.security")
 
@@ -229,7 +231,7 @@ def _token_identity(
     header = _header(token)
     assert isinstance(token, str)
     alg = header["alg"]
-    keys = [key_material(k) for k in live_keys(agent_pk, now=moment).filter(algorithm=alg)]
+    keys = _materials(live_keys(agent_pk, now=moment).filter(algorithm=alg))
     kid = header.get("kid")
     if isinstance(kid, str) and any(k.key_id == kid for k in keys):
         keys = [k for k in keys if k.key_id == kid]
@@ -249,15 +251,26 @@ def _token_identity(
     raise _refuse("bad_signature", "customerToken's signature matches none of this agent's keys.")
 
 
+def _materials(keys: Iterable[IdentityKey]) -> list[KeyMaterial]:
+    """The usable keys; one sealed under a SECRET_KEY we no longer have is skipped, loudly."""
+    usable = []
+    for key in keys:
+        try:
+            usable.append(key_material(key))
+        except SealBroken:
+            logger.error("identity key %s cannot be unsealed: SECRET_KEY changed?", key.key_id)
+    return usable
+
+
 def _signed_by_retired_key(token: str, *, alg: str, agent_pk: int, now: datetime) -> bool:
     retired = IdentityKey.objects.filter(
         agent_id=agent_pk, algorithm=alg, retires_at__lte=now
     ).order_by("-retires_at")[:RETIRED_KEYS_CHECKED]
-    for row in retired:
+    for material in _materials(retired):
         try:
             jwt.decode(
                 token,
-                key_material(row).key,
+                material.key,
                 algorithms=[alg],
                 options={"verify_exp": False, "verify_aud": False},
             )
@@ -276,7 +289,7 @@ def _hmac_identity(
     if not isinstance(user_hash, str) or len(user_hash) != 64:
         raise _refuse("malformed", "userHash must be the 64 hex digits of HMAC-SHA256.")
     presented = user_hash.lower().encode()
-    keys = [key_material(k) for k in live_keys(agent_pk, now=_now(now)).filter(algorithm="HS256")]
+    keys = _materials(live_keys(agent_pk, now=_now(now)).filter(algorithm="HS256"))
     if not keys:
         raise _refuse("no_key", "This agent has no identity secret to check userHash with.")
     # Every key is compared (no early exit), in constant time.

@@ -309,3 +309,29 @@ def test_diagnosis_explains_without_raising(agent: Agent, secret: str) -> None:
     good = jwt.encode(_claims(agent), secret, algorithm="HS256")
     identity, problem = token_diagnose(good, agent_pk=agent.pk, agent_public_id=agent.public_id)
     assert problem is None and identity is not None and identity.external_id == "cust_42"
+
+
+def test_secrets_survive_a_secret_key_rotation_once_resealed(
+    agent: Agent, secret: str, settings: Any
+) -> None:
+    from django.core.management import call_command
+
+    from security.sealing import SealBroken
+
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "n" * 64, [old_key]
+    token = jwt.encode(_claims(agent), secret, algorithm="HS256")
+    assert _verify(agent, token).verified  # read through the fallback
+    call_command("reseal_identity_secrets")
+    settings.SECRET_KEY_FALLBACKS = []
+    assert _verify(agent, token).verified
+    settings.SECRET_KEY = old_key
+    with pytest.raises(SealBroken):
+        unseal(IdentityKey.objects.get(agent=agent).sealed_secret)
+
+
+def test_a_secret_sealed_under_a_lost_secret_key_refuses_cleanly(
+    agent: Agent, secret: str, settings: Any, caplog: Any
+) -> None:
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "m" * 64, []
+    _refused(agent, jwt.encode(_claims(agent), secret, algorithm="HS256"), "no_key", caplog)
