@@ -5,6 +5,13 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api.views import AgentDetail, AgentList
 from config import health
+from conversations.api.customers import (
+    CustomerConversationList,
+    CustomerDetail,
+    CustomerList,
+    CustomerMemoryDetail,
+    CustomerMemoryList,
+)
 from conversations.api.widget import (
     CustomerView,
     HistoryView,
@@ -32,6 +39,23 @@ api_v2: list[URLPattern | URLResolver] = [
     path("auth/token/refresh", TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("agents/", AgentList.as_view(), name="agent-list"),
     path("agents/<str:agent_id>", AgentDetail.as_view(), name="agent-detail"),
+    path("customers/", CustomerList.as_view(), name="customer-list"),
+    path("customers/<int:customer_id>", CustomerDetail.as_view(), name="customer-detail"),
+    path(
+        "customers/<int:customer_id>/conversations",
+        CustomerConversationList.as_view(),
+        name="customer-conversations",
+    ),
+    path(
+        "customers/<int:customer_id>/memory",
+        CustomerMemoryList.as_view(),
+        name="customer-memory-list",
+    ),
+    path(
+        "customers/<int:customer_id>/memory/<int:memory_id>",
+        CustomerMemoryDetail.as_view(),
+        name="customer-memory-detail",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

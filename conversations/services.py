@@ -17,6 +17,7 @@ from conversations import realtime
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current
+from customers.models import Customer
 from customers.profiles import customer_facts
 from security.errors import InvalidRequest
 from security.pii import PiiPolicy, pii_mask
@@ -33,10 +34,16 @@ class Received:
 
 
 def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str) -> Conversation:
+    # A session outlives an erased customer (tokens are stateless): then it talks unlinked.
+    customer_id = (
+        party.customer_id
+        if party.customer_id is not None and Customer.objects.filter(pk=party.customer_id).exists()
+        else None
+    )
     existing = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
     if existing is not None:
-        if party.customer_id is not None and existing.customer_id is None:
-            existing.customer_id = party.customer_id  # an identified visitor, shown to staff
+        if customer_id is not None and existing.customer_id is None:
+            existing.customer_id = customer_id  # an identified visitor, shown to staff
             existing.save(update_fields=["customer", "updated_at"])
         return existing
     try:
@@ -45,7 +52,7 @@ def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str
                 agent=agent,
                 visitor_id=party.visitor_id,
                 owner_key=party.owner_key,
-                customer_id=party.customer_id,
+                customer_id=customer_id,
                 origin=origin[:255],
                 page_url=page_url[:2000],
             )

@@ -101,7 +101,7 @@ def _clean_name(value: object) -> str:
     return value.strip()
 
 
-def _clean_attributes(value: object) -> dict[str, Any]:
+def attributes_clean(value: object) -> dict[str, Any]:
     """A flat object of at most 50 scalar values: what a site knows, not a document store."""
     if value in (None, {}):
         return {}
@@ -132,7 +132,7 @@ def claimed_identity(customer: object) -> Identity | None:
             verified=False,
             email=_clean_email(customer.get("email")),
             name=_clean_name(customer.get("name")),
-            attributes=_clean_attributes(customer.get("customAttributes")),
+            attributes=attributes_clean(customer.get("customAttributes")),
         )
     except ValueError as exc:
         raise InvalidRequest(f"'customer' is not valid: {exc}.") from None
@@ -153,7 +153,7 @@ def _header(token: object) -> dict[str, Any]:
             "malformed", "customerToken is not a JWT (header.payload.signature)."
         ) from None
     alg = header.get("alg")
-    if alg not in ALGORITHMS:
+    if not isinstance(alg, str) or alg not in ALGORITHMS:
         raise _refuse(
             "algorithm_not_allowed",
             f"alg {str(alg)[:20]!r} is not accepted; sign with HS256, RS256 or ES256.",
@@ -181,7 +181,9 @@ def _decode(token: str, key: KeyMaterial, *, agent_public_id: str) -> dict[str, 
     except jwt.InvalidSignatureError:
         raise  # try the next key
     except jwt.PyJWTError as exc:
-        raise _refuse("invalid_claim", f"customerToken is not valid: {exc}.") from None
+        raise _refuse(
+            "invalid_claim", f"customerToken is not valid: {str(exc).rstrip('.')}."
+        ) from None
     return dict(claims)
 
 
@@ -190,6 +192,9 @@ def _check_claims(claims: dict[str, Any], *, agent_public_id: str, now: datetime
     leeway = settings.IDENTITY_TOKEN_LEEWAY_SECONDS
     exp = claims["exp"]
     iat = claims.get("iat")
+    for name, value in (("exp", exp), ("iat", iat)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise _refuse("invalid_claim", f"customerToken is not valid: {name} must be a number.")
     if exp - now.timestamp() > cap + leeway or (
         isinstance(iat, int | float) and exp - iat > cap + leeway
     ):
@@ -215,7 +220,7 @@ def _identity_from(claims: dict[str, Any], *, key_id: str) -> Identity:
             verified=True,
             email=_clean_email(claims.get("email")),
             name=_clean_name(claims.get("name")),
-            attributes=_clean_attributes(claims.get("attributes")),
+            attributes=attributes_clean(claims.get("attributes")),
             method="token",
             key_id=key_id,
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
@@ -246,7 +251,7 @@ def _token_identity(
         return _identity_from(claims, key_id=key.key_id)
     if _signed_by_retired_key(token, alg=alg, agent_pk=agent_pk, now=moment):
         raise _refuse(
-            "key_retired", "customerToken is signed with a secret whose grace period is over."
+            "key_retired", "customerToken is signed with a key whose grace period is over."
         )
     raise _refuse("bad_signature", "customerToken's signature matches none of this agent's keys.")
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from customers.identity import Identity
 from customers.models import Customer, CustomerMemory
+from security.audit import audit_record
 from security.errors import InvalidRequest
 
 MAX_MEMORY_VALUE = 2000
@@ -60,14 +61,16 @@ def customer_resolve(*, workspace_id: int, identity: Identity) -> Customer:
 
 
 def _remember_attributes(customer: Customer, identity: Identity) -> None:
-    source = CustomerMemory.Source.SIGNED if identity.verified else CustomerMemory.Source.CLAIMED
+    # Only a token signs its attributes; a userHash proves the id alone, so the attributes
+    # sent beside it are the page's word (about the customer's own record).
+    signed = identity.verified and identity.method == "token"
     for key, value in identity.attributes.items():
         memory_remember(
             customer=customer,
             key=key,
             value=value,
-            source=source,
-            source_ref=identity.method if identity.verified else "page",
+            source=CustomerMemory.Source.SIGNED if signed else CustomerMemory.Source.CLAIMED,
+            source_ref="token" if signed else "page",
         )
 
 
@@ -110,3 +113,24 @@ def customer_facts(customer_id: int | None, *, limit: int = 50) -> list[Fact]:
         )
         for row in rows
     ]
+
+
+def customer_erase(*, customer: Customer, by: Any) -> None:
+    """Delete the customer and their memory (the GDPR erasure path).
+
+    Their conversations stay, unlinked (`customer` becomes null): transcripts are kept
+    until someone deletes them separately. The audit entry holds no personal data.
+    """
+    with transaction.atomic():
+        audit_record(
+            action="customer.erased",
+            target=f"customer {customer.pk}",
+            actor=by,
+            workspace_id=customer.workspace_id,
+            changes={
+                "verified": customer.is_verified,
+                "memories": customer.memories.count(),
+                "conversationsUnlinked": customer.conversations.count(),
+            },
+        )
+        customer.delete()

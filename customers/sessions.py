@@ -26,6 +26,7 @@ REFRESH_TYPE = "widget.refresh"
 ALGORITHM = "HS256"
 # The page a session started on, shown to staff; capped so tokens stay small.
 MAX_PAGE_URL = 500
+MIN_IDENTITY_SESSION_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,12 @@ def session_token_issue(
     With `identity_expires_at` (the customer token's exp) neither token outlives it.
     """
     now = datetime.now(UTC)
-    ceiling = identity_expires_at or datetime.max.replace(tzinfo=UTC)
+    # A token accepted within the clock-skew leeway must still give a usable session.
+    ceiling = (
+        max(identity_expires_at, now + timedelta(seconds=MIN_IDENTITY_SESSION_SECONDS))
+        if identity_expires_at
+        else datetime.max.replace(tzinfo=UTC)
+    )
     expires_at = min(now + timedelta(seconds=settings.WIDGET_SESSION_TTL_SECONDS), ceiling)
     refresh_expires_at = min(now + timedelta(seconds=settings.WIDGET_REFRESH_TTL_SECONDS), ceiling)
     claims = {

@@ -1,4 +1,5 @@
-"""Demo data: one workspace, one agent with a small knowledge base, two staff users."""
+"""Demo data: one workspace, two staff users, one agent with a small knowledge base and the
+identity key the demo site signs its customers' tokens with."""
 
 from __future__ import annotations
 
@@ -6,8 +7,11 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 
 from agents.models import Agent, KnowledgeArticle, Membership, Workspace
+from customers.keys import identity_secret_rotate, live_keys
+from customers.models import IdentityKey
 from widgets.models import WidgetConfig
 
 DEMO_WORKSPACE = "acme-outdoor"
@@ -55,6 +59,17 @@ class DemoSeed:
     agent: Agent
     admin_username: str
     admin_password: str
+    identity_key: IdentityKey
+
+
+def demo_identity_key(agent: Agent) -> IdentityKey | None:
+    """The agent's current shared-secret key: one that never retires first, then the newest."""
+    return (
+        live_keys(agent.pk)
+        .filter(algorithm=IdentityKey.Algorithm.HS256)
+        .order_by(F("retires_at").desc(nulls_first=True), "-created_at")
+        .first()
+    )
 
 
 @transaction.atomic
@@ -103,4 +118,14 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
         KnowledgeArticle.objects.update_or_create(
             agent=agent, title=title, defaults={"body": body, "source_url": url}
         )
-    return DemoSeed(agent=agent, admin_username="admin", admin_password=admin_password)
+    # The demo site signs its customers' tokens with this key (serve_demo). Made only when
+    # the agent has no live one, so reseeding never rotates the secret under a running demo.
+    identity_key = demo_identity_key(agent)
+    if identity_key is None:
+        identity_key, _ = identity_secret_rotate(agent_pk=agent.pk, workspace_id=workspace.pk)
+    return DemoSeed(
+        agent=agent,
+        admin_username="admin",
+        admin_password=admin_password,
+        identity_key=identity_key,
+    )

@@ -243,3 +243,24 @@ def test_identify_refuses_bad_input_and_other_origins(
     assert response.status_code == 400
     response = identify(client, "not-a-session", {"customerToken": token_for(agent, secret)})
     assert response.status_code == 401
+
+
+def test_an_erased_customers_open_session_talks_on_unlinked(
+    client: Client, agent: Agent, secret: str
+) -> None:
+    from customers.profiles import customer_erase
+
+    ana = start(client, agent.public_id, customerToken=token_for(agent, secret)).json()
+    say(agent, ana, "before", "c-1")
+    customer_erase(customer=Customer.objects.get(external_id="cust_ana"), by=None)
+    say(agent, ana, "after the erasure", "c-2")
+    conversation = Conversation.objects.get()
+    assert conversation.customer is None
+    assert conversation.messages.count() == 2
+    refreshed = client.post(
+        "/api/v2/widget/session/refresh",
+        data=json.dumps({"refreshToken": ana["refreshToken"]}),
+        content_type="application/json",
+        HTTP_ORIGIN=SITE_ORIGIN,
+    )
+    assert refreshed.status_code == 200 and refreshed.json()["customer"] is None

@@ -335,3 +335,37 @@ def test_a_secret_sealed_under_a_lost_secret_key_refuses_cleanly(
 ) -> None:
     settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "m" * 64, []
     _refused(agent, jwt.encode(_claims(agent), secret, algorithm="HS256"), "no_key", caplog)
+
+
+def test_odd_header_and_claim_types_are_refused_not_crashed(
+    agent: Agent, secret: str, caplog: Any
+) -> None:
+    odd_algs: list[Any] = [["HS256"], {}, None, 1]
+    for alg in odd_algs:
+        token = f"{_b64({'alg': alg, 'typ': 'JWT'})}.{_b64(_claims(agent))}.c2ln"
+        _refused(agent, token, "algorithm_not_allowed", caplog)
+    stringly = _claims(agent, exp=str(int((_now() + timedelta(hours=1)).timestamp())))
+    _refused(agent, jwt.encode(stringly, secret, algorithm="HS256"), "invalid_claim", caplog)
+    message = _refused(
+        agent,
+        jwt.encode(_claims(agent, iat="yesterday"), secret, algorithm="HS256"),
+        "invalid_claim",
+        caplog,
+    )
+    assert not message.endswith("..")
+
+
+def test_user_hash_attributes_stay_claims(agent: Agent, secret: str) -> None:
+    from customers.models import CustomerMemory
+    from customers.profiles import customer_resolve
+
+    identity = identity_verify(
+        agent_pk=agent.pk,
+        agent_public_id=agent.public_id,
+        customer={"id": "cust_42", "customAttributes": {"plan": "enterprise"}},
+        user_hash=hmac.new(secret.encode(), b"cust_42", hashlib.sha256).hexdigest(),
+    )
+    assert identity is not None
+    customer = customer_resolve(workspace_id=agent.workspace_id, identity=identity)
+    assert customer.is_verified
+    assert CustomerMemory.objects.get(customer=customer, key="plan").source == "claimed"

@@ -43,7 +43,9 @@ def test_signed_attributes_become_facts_with_their_source(agent: Agent) -> None:
     }
     customer_resolve(
         workspace_id=agent.workspace_id,
-        identity=Identity(external_id="cust_ana", verified=True, attributes={"plan": "team"}),
+        identity=Identity(
+            external_id="cust_ana", verified=True, attributes={"plan": "team"}, method="token"
+        ),
     )
     assert CustomerMemory.objects.get(customer=customer, key="plan").value == "team"
     assert CustomerMemory.objects.filter(customer=customer).count() == 2

@@ -23,6 +23,10 @@ class Command(BaseCommand):
         )
         self.stdout.write("  Workspace owner: acme-lead (same password)")
         self.stdout.write(f"  Agent:      {seed.agent.name} ({seed.agent.public_id})")
+        self.stdout.write(
+            f"  Identity:   key {seed.identity_key.key_id} (HS256): the demo site signs its "
+            "customers' tokens with its secret"
+        )
         self.stdout.write(f"  Demo site:  http://127.0.0.1:{demo_port}/")
         self.stdout.write("  Embed snippet:\n")
         self.stdout.write("    " + embed_snippet(seed.agent.public_id).replace("\n", "\n    "))

@@ -1,0 +1,113 @@
+"""The integrator API's view of customers, their conversations and what the agent remembers.
+
+Field names are camelCase like the rest of the API. `verified` and `externalId` come from
+the site's signed tokens, so no input here accepts them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from conversations.models import Conversation
+from customers.identity import attributes_clean
+from customers.models import Customer, CustomerMemory
+from customers.profiles import MAX_MEMORY_VALUE
+
+
+class CustomerOut(serializers.Serializer[Customer]):
+    """A customer of one of your workspaces."""
+
+    # `conversationCount` reads the annotation views.customers_visible_to adds.
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "id": serializers.IntegerField(read_only=True),
+            "workspace": serializers.CharField(source="workspace.slug", read_only=True),
+            "externalId": serializers.CharField(source="external_id", read_only=True),
+            "verified": serializers.BooleanField(source="is_verified", read_only=True),
+            "email": serializers.EmailField(read_only=True),
+            "name": serializers.CharField(read_only=True),
+            "attributes": serializers.JSONField(read_only=True),
+            "createdAt": serializers.DateTimeField(source="created_at", read_only=True),
+            "lastSeenAt": serializers.DateTimeField(
+                source="last_seen_at", read_only=True, allow_null=True
+            ),
+            "conversationCount": serializers.IntegerField(
+                source="conversation_count", read_only=True
+            ),
+        }
+
+
+class ConversationOut(serializers.Serializer[Conversation]):
+    """One of the customer's conversations, without its transcript."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "publicId": serializers.CharField(source="public_id", read_only=True),
+            "status": serializers.ChoiceField(choices=Conversation.Status.choices, read_only=True),
+            "agentId": serializers.CharField(source="agent.public_id", read_only=True),
+            "createdAt": serializers.DateTimeField(source="created_at", read_only=True),
+            "lastMessageAt": serializers.DateTimeField(
+                source="last_message_at", read_only=True, allow_null=True
+            ),
+            "csatScore": serializers.IntegerField(
+                source="csat_score", read_only=True, allow_null=True
+            ),
+        }
+
+
+class MemoryOut(serializers.Serializer[CustomerMemory]):
+    """A fact the agent knows about the customer and where it came from."""
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "id": serializers.IntegerField(read_only=True),
+            "key": serializers.CharField(read_only=True),
+            "value": serializers.CharField(read_only=True),
+            "source": serializers.ChoiceField(
+                choices=CustomerMemory.Source.choices, read_only=True
+            ),
+            "sourceRef": serializers.CharField(source="source_ref", read_only=True),
+            "createdAt": serializers.DateTimeField(source="created_at", read_only=True),
+            "updatedAt": serializers.DateTimeField(source="updated_at", read_only=True),
+        }
+
+
+class StrictInput(serializers.Serializer[Any]):
+    # Refuses fields it does not take: `{"verified": true}` is an error, not a silent no-op.
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refused = sorted(set(self.initial_data) - set(self.fields))
+        if refused:
+            raise serializers.ValidationError(
+                {name: ["This field cannot be set here."] for name in refused}
+            )
+        return attrs
+
+
+class CustomerUpdateIn(StrictInput):
+    """What staff may correct; `attributes` replaces the whole object."""
+
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    attributes = serializers.JSONField(required=False)
+
+    def validate_attributes(self, value: object) -> dict[str, Any]:
+        # The same shape a site may send in a token: a flat object of at most 50 scalars.
+        try:
+            return attributes_clean(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+
+class MemoryCreateIn(StrictInput):
+    """A staff fact; the same key again replaces the staff value."""
+
+    key = serializers.CharField(max_length=100)
+    value = serializers.CharField(max_length=MAX_MEMORY_VALUE)
+
+
+class MemoryUpdateIn(StrictInput):
+    """A corrected value; key and source stay."""
+
+    value = serializers.CharField(max_length=MAX_MEMORY_VALUE)
