@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from widgets.management.commands.serve_demo import demo_server
+from widgets.management.commands.serve_demo import DemoSigningKey, demo_server
 
 
 def free_port() -> int:
@@ -65,11 +65,15 @@ def live_platform() -> Iterator[str]:
 
 
 @contextmanager
-def live_sites(agent_id: str) -> Iterator[LiveSites]:
+def live_sites(agent_id: str, signing_key: DemoSigningKey | None = None) -> Iterator[LiveSites]:
     with live_platform() as platform_url:
         port = free_port()
         demo = demo_server(
-            host="127.0.0.1", port=port, agent_id=agent_id, platform_url=platform_url
+            host="127.0.0.1",
+            port=port,
+            agent_id=agent_id,
+            platform_url=platform_url,
+            signing_key=signing_key,
         )
         thread = threading.Thread(target=demo.serve_forever, daemon=True)
         thread.start()
