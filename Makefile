@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_PORT ?= 8001
 DEV_ENV := DEBUG=$${DEBUG:-true}
+# Where the demo site and snippets load the widget from: follows PORT unless set.
+RUN_ENV := $(DEV_ENV) PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
 .PHONY: install build run test lint bench worker beat clean
 
@@ -25,11 +27,11 @@ build: install
 
 run: build
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) DEMO_PORT=$(DEMO_PORT) $(PY) manage.py seed_demo
+	$(RUN_ENV) DEMO_PORT=$(DEMO_PORT) $(PY) manage.py seed_demo
 	@echo "Platform: http://localhost:$(PORT)/admin/   Demo site: http://127.0.0.1:$(DEMO_PORT)/"
 	trap 'kill 0' EXIT INT TERM; \
-	$(DEV_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
-	$(DEV_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
+	$(RUN_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
+	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
 		--ws-max-size 65536 --lifespan off & \
 	wait
 

@@ -45,6 +45,7 @@ class ConversationAdmin(WorkspaceScopedAdmin):
         "public_id",
         "agent",
         "visitor_id",
+        "owner_key",
         "customer",
         "customer_profile",
         "origin",

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -24,6 +26,9 @@ class CustomerMemoryInline(WorkspaceScopedInline, admin.TabularInline):
     readonly_fields = ["source", "source_ref", "updated_at"]
     verbose_name = "memory"
     verbose_name_plural = "What the agent remembers"
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 60})}
+    }
 
 
 @admin.register(Customer)

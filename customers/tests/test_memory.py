@@ -168,3 +168,22 @@ def test_another_workspace_cannot_open_the_customer(
     response = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
     assert response.status_code in (302, 404)
     assert "cust_ana" not in response.content.decode()
+
+
+def test_staff_cannot_rewrite_whose_conversation_it_is(
+    client: Client, owner: Any, agent: Agent
+) -> None:
+    conversation = Conversation.objects.create(agent=agent, visitor_id="vis_aaaaaaaaaaaaaaaa")
+    client.force_login(owner)
+    url = reverse("admin:conversations_conversation_change", args=[conversation.pk])
+    client.post(
+        url,
+        {
+            "status": "bot",
+            "owner_key": "c-1",
+            "messages-TOTAL_FORMS": "0",
+            "messages-INITIAL_FORMS": "0",
+        },
+    )
+    conversation.refresh_from_db()
+    assert conversation.owner_key == "v-vis_aaaaaaaaaaaaaaaa"
