@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 
 from customers.sessions import conversation_owner_key
@@ -46,6 +47,19 @@ class Conversation(models.Model):
         null=True, blank=True, help_text="The visitor's rating, 1 (bad) to 5 (great)."
     )
     csat_comment = models.TextField(blank=True)
+    # Handoff (conversations.handoff): who holds it, why it left the bot, who resolved it.
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    handoff_reason = models.CharField(max_length=40, blank=True)
+    handed_off_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(
+        max_length=8, blank=True, choices=[("bot", "Bot"), ("human", "A person")]
+    )
 
     class Meta:
         ordering = ["-updated_at"]
@@ -79,6 +93,9 @@ class Message(models.Model):
         AGENT = "agent", "Agent"
         STAFF = "staff", "Staff"
         SYSTEM = "system", "System"
+        # Internal notes between staff: never sent to the widget, the API's visitor views
+        # or a model.
+        NOTE = "note", "Internal note"
 
     workspace_path = "conversation__agent__workspace"
 
@@ -91,6 +108,14 @@ class Message(models.Model):
     # The id the widget generated; makes a retried send idempotent.
     client_id = models.CharField(max_length=64, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The staff member who wrote a staff reply or note.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
