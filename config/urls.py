@@ -3,8 +3,10 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from agents.api.knowledge import ArticleDetail, ArticleList, McpServerDetail, McpServerList
 from agents.api.views import AgentDetail, AgentList
 from config import health
+from conversations.api.conversations import ConversationDetail, ConversationList, MessageList
 from conversations.api.customers import (
     CustomerConversationList,
     CustomerDetail,
@@ -39,6 +41,18 @@ api_v2: list[URLPattern | URLResolver] = [
     path("auth/token/refresh", TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("agents/", AgentList.as_view(), name="agent-list"),
     path("agents/<str:agent_id>", AgentDetail.as_view(), name="agent-detail"),
+    path("agents/<str:agent_id>/knowledge", ArticleList.as_view(), name="article-list"),
+    path(
+        "agents/<str:agent_id>/knowledge/<int:article_id>",
+        ArticleDetail.as_view(),
+        name="article-detail",
+    ),
+    path("agents/<str:agent_id>/integrations", McpServerList.as_view(), name="mcp-list"),
+    path(
+        "agents/<str:agent_id>/integrations/<int:server_id>",
+        McpServerDetail.as_view(),
+        name="mcp-detail",
+    ),
     path("customers/", CustomerList.as_view(), name="customer-list"),
     path("customers/<int:customer_id>", CustomerDetail.as_view(), name="customer-detail"),
     path(
@@ -55,6 +69,17 @@ api_v2: list[URLPattern | URLResolver] = [
         "customers/<int:customer_id>/memory/<int:memory_id>",
         CustomerMemoryDetail.as_view(),
         name="customer-memory-detail",
+    ),
+    path("conversations/", ConversationList.as_view(), name="conversation-list"),
+    path(
+        "conversations/<str:conversation_id>",
+        ConversationDetail.as_view(),
+        name="conversation-detail",
+    ),
+    path(
+        "conversations/<str:conversation_id>/messages",
+        MessageList.as_view(),
+        name="conversation-messages",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

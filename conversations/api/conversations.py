@@ -1,0 +1,192 @@
+"""Conversations and their messages for integrators and staff tools.
+
+Members of a workspace read its conversations (internal notes included: this is the staff
+side). Another workspace's conversation is a plain 404. Staff actions (reply, note,
+assign, release, resolve) go through conversations.staff, like the live inbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from conversations.models import Conversation, Message
+from security.errors import InvalidRequest
+from security.scoping import scope_to_user
+
+
+class ConversationIO(serializers.ModelSerializer[Conversation]):
+    id = serializers.CharField(source="public_id", read_only=True)
+    agentId = serializers.CharField(source="agent.public_id", read_only=True)
+    visitorId = serializers.CharField(source="visitor_id", read_only=True)
+    customer = serializers.SerializerMethodField()
+    assignedTo = serializers.CharField(
+        source="assigned_to.username", read_only=True, allow_null=True, default=None
+    )
+    handoffReason = serializers.CharField(source="handoff_reason", read_only=True)
+    pageUrl = serializers.CharField(source="page_url", read_only=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    lastMessageAt = serializers.DateTimeField(source="last_message_at", read_only=True)
+    resolvedAt = serializers.DateTimeField(source="resolved_at", read_only=True)
+    resolvedBy = serializers.CharField(source="resolved_by", read_only=True)
+    csatScore = serializers.IntegerField(source="csat_score", read_only=True)
+    csatComment = serializers.CharField(source="csat_comment", read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "agentId",
+            "status",
+            "visitorId",
+            "customer",
+            "assignedTo",
+            "handoffReason",
+            "origin",
+            "pageUrl",
+            "createdAt",
+            "updatedAt",
+            "lastMessageAt",
+            "resolvedAt",
+            "resolvedBy",
+            "csatScore",
+            "csatComment",
+        ]
+        read_only_fields = fields
+
+    def get_customer(self, conversation: Conversation) -> dict[str, Any] | None:
+        customer = conversation.customer
+        if customer is None:
+            return None
+        return {
+            "id": customer.pk,
+            "externalId": customer.external_id,
+            "verified": customer.is_verified,
+            "name": customer.name,
+            "email": customer.email,
+        }
+
+
+class MessageIO(serializers.ModelSerializer[Message]):
+    id = serializers.CharField(source="public_id", read_only=True)
+    author = serializers.CharField(
+        source="author.username", read_only=True, allow_null=True, default=None
+    )
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    sources = serializers.SerializerMethodField()
+    cards = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Message
+        fields = ["id", "role", "text", "author", "createdAt", "sources", "cards"]
+        read_only_fields = fields
+
+    def get_sources(self, message: Message) -> list[Any]:
+        return list(message.metadata.get("sources") or [])
+
+    def get_cards(self, message: Message) -> list[Any]:
+        return list(message.metadata.get("cards") or [])
+
+
+FILTERS = [
+    OpenApiParameter("status", str, description="bot, waiting, assigned or resolved"),
+    OpenApiParameter("agent", str, description="An agent id (agt_…)."),
+    OpenApiParameter("customer", int, description="A customer id."),
+    OpenApiParameter("assigned", str, description="'me', 'none' or a username."),
+    OpenApiParameter("q", str, description="Text in any message."),
+    OpenApiParameter("updatedSince", str, description="ISO 8601 date-time."),
+]
+
+
+def conversations_visible_to(user: Any) -> QuerySet[Conversation]:
+    rows = Conversation.objects.select_related("agent", "customer", "assigned_to")
+    return scope_to_user(rows, user)
+
+
+class ConversationList(generics.ListAPIView[Conversation]):
+    """The caller's workspaces' conversations, most recently active first."""
+
+    serializer_class = ConversationIO
+
+    @extend_schema(parameters=FILTERS)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        rows = conversations_visible_to(self.request.user)
+        params = self.request.query_params
+        if status := params.get("status"):
+            if status not in Conversation.Status.values:
+                raise InvalidRequest(f"'status' must be one of {', '.join(Conversation.Status)}.")
+            rows = rows.filter(status=status)
+        if agent := params.get("agent"):
+            rows = rows.filter(agent__public_id=agent)
+        if customer := params.get("customer"):
+            if not customer.isdigit():
+                raise InvalidRequest("'customer' must be a customer id.")
+            rows = rows.filter(customer_id=int(customer))
+        if assigned := params.get("assigned"):
+            if assigned == "me":
+                rows = rows.filter(assigned_to_id=self.request.user.pk)
+            elif assigned == "none":
+                rows = rows.filter(assigned_to__isnull=True)
+            else:
+                rows = rows.filter(assigned_to__username=assigned)
+        if since := params.get("updatedSince"):
+            moment = _datetime(since)
+            rows = rows.filter(updated_at__gte=moment)
+        if text := params.get("q", "").strip():
+            rows = rows.filter(Q(messages__text__icontains=text)).distinct()
+        return rows.order_by("-updated_at", "-id")
+
+
+def _datetime(value: str) -> datetime:
+    parsed = parse_datetime(value)
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidRequest("'updatedSince' must be an ISO 8601 date-time with a time zone.")
+    return parsed
+
+
+class ConversationDetail(generics.RetrieveAPIView[Conversation]):
+    serializer_class = ConversationIO
+    lookup_field = "public_id"
+    lookup_url_kwarg = "conversation_id"
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        return conversations_visible_to(self.request.user)
+
+
+class ConversationScoped(generics.GenericAPIView[Any]):
+    def conversation(self) -> Conversation:
+        if not hasattr(self, "_conversation"):
+            self._conversation = get_object_or_404(
+                conversations_visible_to(self.request.user),
+                public_id=self.kwargs["conversation_id"],
+            )
+        return self._conversation
+
+
+class MessageList(ConversationScoped, generics.ListAPIView[Message]):
+    """The transcript, oldest first, internal notes included (`?after=<message id>`)."""
+
+    serializer_class = MessageIO
+
+    def get_queryset(self) -> QuerySet[Message]:
+        if getattr(self, "swagger_fake_view", False):
+            return Message.objects.none()
+        rows = Message.objects.filter(conversation=self.conversation()).select_related("author")
+        if after := self.request.query_params.get("after"):
+            anchor = rows.filter(public_id=after).values_list("id", flat=True).first()
+            if anchor is None:
+                raise InvalidRequest("'after' is not a message of this conversation.")
+            rows = rows.filter(id__gt=anchor)
+        return rows.order_by("id")

@@ -1,0 +1,99 @@
+"""Conversations and transcripts over the REST API: filters, notes for staff, scoping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from agents.models import Agent
+from conversations.models import Conversation, Message
+from customers.models import Customer
+
+pytestmark = pytest.mark.django_db
+
+
+def api(user: Any) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def threads(agent: Agent, owner: Any) -> dict[str, Conversation]:
+    ana = Customer.objects.create(
+        workspace=agent.workspace, external_id="cust_ana", is_verified=True, name="Ana"
+    )
+    waiting = Conversation.objects.create(
+        agent=agent, visitor_id="vis_aaaaaaaaaaaaaaaa", customer=ana, status="waiting"
+    )
+    Message.objects.create(conversation=waiting, role="customer", text="Where is my tent?")
+    Message.objects.create(conversation=waiting, role="note", text="VIP, be quick", author=owner)
+    bot = Conversation.objects.create(agent=agent, visitor_id="vis_bbbbbbbbbbbbbbbb")
+    Message.objects.create(conversation=bot, role="customer", text="Do you ship to Canada?")
+    return {"waiting": waiting, "bot": bot}
+
+
+def test_list_filters_and_shapes(teammate: Any, threads: dict[str, Conversation]) -> None:
+    rows = api(teammate).get("/api/v2/conversations/").json()["results"]
+    assert {r["id"] for r in rows} == {c.public_id for c in threads.values()}
+    waiting = api(teammate).get("/api/v2/conversations/?status=waiting").json()["results"]
+    assert [r["id"] for r in waiting] == [threads["waiting"].public_id]
+    assert waiting[0]["customer"]["externalId"] == "cust_ana"
+    assert waiting[0]["customer"]["verified"] is True
+    found = api(teammate).get("/api/v2/conversations/?q=canada").json()["results"]
+    assert [r["id"] for r in found] == [threads["bot"].public_id]
+    future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    assert (
+        api(teammate).get("/api/v2/conversations/", {"updatedSince": future}).json()["results"]
+        == []
+    )
+    customer = threads["waiting"].customer
+    assert customer is not None
+    by_customer = api(teammate).get(f"/api/v2/conversations/?customer={customer.pk}").json()
+    assert [r["id"] for r in by_customer["results"]] == [threads["waiting"].public_id]
+    unassigned = api(teammate).get("/api/v2/conversations/?assigned=none").json()["results"]
+    assert len(unassigned) == 2
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=open", "customer=abc", "updatedSince=yesterday", "updatedSince=2026-01-01T00:00"],
+)
+def test_bad_filters_are_typed_400s(teammate: Any, threads: Any, query: str) -> None:
+    response = api(teammate).get(f"/api/v2/conversations/?{query}")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_request"
+
+
+def test_staff_transcript_includes_notes_with_authors(
+    teammate: Any, threads: dict[str, Conversation]
+) -> None:
+    conversation = threads["waiting"]
+    body = api(teammate).get(f"/api/v2/conversations/{conversation.public_id}/messages").json()
+    roles = [(m["role"], m["author"]) for m in body["results"]]
+    assert roles == [("customer", None), ("note", "owner")]
+    first = body["results"][0]["id"]
+    after = (
+        api(teammate)
+        .get(f"/api/v2/conversations/{conversation.public_id}/messages?after={first}")
+        .json()
+    )
+    assert [m["text"] for m in after["results"]] == ["VIP, be quick"]
+
+
+def test_another_workspace_gets_404_and_nothing_else(
+    outsider: Any, threads: dict[str, Conversation]
+) -> None:
+    assert api(outsider).get("/api/v2/conversations/").json()["results"] == []
+    conversation = threads["waiting"]
+    for path in ("", "/messages"):
+        response = api(outsider).get(f"/api/v2/conversations/{conversation.public_id}{path}")
+        assert response.status_code == 404
+        assert "tent" not in response.content.decode()
+
+
+def test_anonymous_callers_are_refused(threads: Any) -> None:
+    assert APIClient().get("/api/v2/conversations/").status_code == 401
