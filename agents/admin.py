@@ -59,3 +59,6 @@ class KnowledgeArticleAdmin(WorkspaceScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[KnowledgeArticle]:
         return super().get_queryset(request).select_related("agent")
+
+
+from agents import admin_keys  # noqa: E402, F401  (registers the API key admin)

@@ -250,3 +250,34 @@ class ToolCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool} ({'ok' if self.ok else 'failed'})"
+
+
+class ApiKey(models.Model):
+    """A workspace's key for the integrator API (`Authorization: Api-Key <key>`).
+
+    Only a SHA-256 digest is stored (keys are 256 random bits, so a fast hash is enough);
+    the key itself is shown once, when created.
+    """
+
+    workspace_path = "workspace"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=120, help_text="What uses it, e.g. 'CRM sync'.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    can_write = models.BooleanField(
+        default=False, help_text="Off: read-only. On: may also change what owners/admins can."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} (ca_{self.prefix}_…)"

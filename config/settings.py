@@ -206,6 +206,7 @@ WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+/widget/core\.[A-Za-z0-9]{6,}\.js$"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "agents.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -35,4 +35,8 @@ def scope_to_user(queryset: QuerySet[M], user: ScopedUser | None) -> QuerySet[M]
         return queryset
     path = workspace_lookup(queryset.model)
     prefix = f"{path}__" if path else ""
+    # A workspace API key (agents.api_keys) sees exactly its own workspace.
+    key_workspace = getattr(user, "api_workspace_id", None)
+    if key_workspace is not None:
+        return queryset.filter(**{f"{prefix}id" if path else "pk": key_workspace})
     return queryset.filter(**{f"{prefix}memberships__user": user.pk}).distinct()
