@@ -143,7 +143,7 @@ class WidgetErrorGroup(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code}: {self.message[:60]} ×{self.count}"
+        return f"{self.code}: {self.message[:60]} (x{self.count})"
 
 
 class AlertRule(models.Model):
