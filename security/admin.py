@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from security.audit import audit_record
 from security.models import AbuseEvent, AuditEntry, IpBlock
-from security.scoping import scope_to_user
+from security.scoping import scope_to_user, workspace_id_of
 
 MANAGER_ROLES = ("owner", "admin")
 
@@ -37,10 +37,20 @@ class MembershipPermissions:
 
     agents_may_edit = False
 
-    def _may_edit(self, request: HttpRequest) -> bool:
+    def _may_edit(self, request: HttpRequest, obj: Any = None) -> bool:
+        """With an object, judged by the role in *its* workspace: an owner elsewhere is a
+        support agent here if that is their role here."""
         if request.user.is_superuser:
             return True
-        roles = _roles(request)
+        workspace_id = workspace_id_of(obj) if isinstance(obj, Model) and obj.pk else None
+        if workspace_id is not None:
+            roles = set(
+                request.user.memberships.filter(workspace_id=workspace_id).values_list(  # type: ignore[union-attr]
+                    "role", flat=True
+                )
+            )
+        else:
+            roles = _roles(request)
         return bool(roles & set(MANAGER_ROLES)) or (self.agents_may_edit and bool(roles))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -53,10 +63,10 @@ class MembershipPermissions:
         return self._may_edit(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may_edit(request)
+        return self._may_edit(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return self._may_edit(request)
+        return self._may_edit(request, obj)
 
 
 class ScopedChoicesMixin:

@@ -40,3 +40,18 @@ def scope_to_user(queryset: QuerySet[M], user: ScopedUser | None) -> QuerySet[M]
     if key_workspace is not None:
         return queryset.filter(**{f"{prefix}id" if path else "pk": key_workspace})
     return queryset.filter(**{f"{prefix}memberships__user": user.pk}).distinct()
+
+
+def workspace_id_of(obj: Model) -> int | None:
+    """The id of the workspace `obj` belongs to, following its model's workspace_path."""
+    path = workspace_lookup(type(obj))
+    if not path:
+        return int(obj.pk) if obj.pk is not None else None
+    *hops, last = path.split("__")
+    current: Any = obj
+    for hop in hops:
+        current = getattr(current, hop, None)
+        if current is None:
+            return None
+    value = getattr(current, f"{last}_id", None)
+    return int(value) if value is not None else None

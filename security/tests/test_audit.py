@@ -24,6 +24,9 @@ def agent_form(agent, **widget: str) -> dict[str, str]:
         "is_active": "on",
         "pii_masking": "{}",
         "pii_region": "US",
+        "responder": "knowledge",
+        "llm_max_output_tokens": "600",
+        "llm_timeout_seconds": "20",
         "widget_config-TOTAL_FORMS": "1",
         "widget_config-INITIAL_FORMS": "1",
         "widget_config-MIN_NUM_FORMS": "0",
@@ -38,6 +41,8 @@ def agent_form(agent, **widget: str) -> dict[str, str]:
         "widget_config-0-rate_limits": widget.get("rate_limits", "{}"),
         "articles-TOTAL_FORMS": "0",
         "articles-INITIAL_FORMS": "0",
+        "mcp_servers-TOTAL_FORMS": "0",
+        "mcp_servers-INITIAL_FORMS": "0",
     }
 
 

@@ -364,24 +364,36 @@ ADVERSARIAL = [
 ]
 
 
-@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda text: repr(text[:12]))
-def test_it_masks_a_hostile_4000_character_message_quickly(text: str) -> None:
-    text = text[:4000]
+def _best_of_three(text: str) -> float:
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        pii_mask(text)
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def _growth(text: str) -> float:
+    """How much longer 4,000 characters take than 1,000 of the same pattern.
+
+    Linear work gives ~4; the quadratic or exponential blow-up of a backtracking regex gives
+    16 to astronomically more. A ratio, not a wall-clock limit, so a busy machine cannot
+    fail it (absolute costs are measured by `make bench`, bench/pii.py).
+    """
     pii_mask(text)  # warm caches (phonenumbers loads a region's metadata once)
+    short, full = _best_of_three(text[:1000]), _best_of_three(text[:4000])
+    return full / max(short, 1e-4)
 
-    started = time.perf_counter()
-    pii_mask(text)
 
-    assert time.perf_counter() - started < 0.05
+@pytest.mark.parametrize("text", ADVERSARIAL, ids=lambda text: repr(text[:12]))
+def test_it_masks_a_hostile_4000_character_message_in_linear_time(text: str) -> None:
+    assert _growth(text) < 10
+    assert _best_of_three(text[:4000]) < 1.0  # and never catastrophic
 
 
 def test_a_message_full_of_near_miss_phone_numbers_stays_linear() -> None:
     # libphonenumber parses each phone-like candidate (~40 us each): tens of milliseconds
     # for 4,000 characters of them, never the seconds of catastrophic backtracking.
     text = ("(123) 456-789, " * 300)[:4000]
-    pii_mask(text)
-
-    started = time.perf_counter()
-    pii_mask(text)
-
-    assert time.perf_counter() - started < 0.25
+    assert _growth(text) < 10
+    assert _best_of_three(text) < 2.0

@@ -132,3 +132,26 @@ class TestApiScoping:
         schema = self.api(owner).get("/api/v2/schema/")
         assert schema.status_code == 200
         assert b"/api/v2/widget/session" in schema.content
+
+
+@pytest.mark.django_db
+def test_an_owner_elsewhere_edits_here_only_as_their_role_here(agent, outsider) -> None:
+    """Admin rights follow the role in the object's own workspace, not the user's best role."""
+    from django.test import Client
+
+    from agents.models import Membership
+
+    Membership.objects.create(workspace=agent.workspace, user=outsider, role="agent")
+    client = Client()
+    client.force_login(outsider)
+    url = f"/admin/agents/agent/{agent.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200  # a member may look
+    assert not page.context["has_change_permission"]
+    response = client.post(url, {"name": "Hijacked", "workspace": agent.workspace_id})
+    assert response.status_code == 403
+    agent.refresh_from_db()
+    assert agent.name != "Hijacked"
+    assert (
+        client.post(f"/admin/agents/agent/{agent.pk}/delete/", {"post": "yes"}).status_code == 403
+    )
