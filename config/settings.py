@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the latency it reports includes every other middleware.
+    "analytics.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -147,7 +149,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # Reads must outlast channels_redis's 5 s blocking pop: redis-py 8 times out
+                # reads after 5 s by default, which killed every socket idle that long.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
                 "capacity": 1000,
                 "expiry": 60,
@@ -167,15 +171,88 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:"}
+# A Redis restart must not leave a worker connected to nothing (docs/operations.md): retry
+# the broker forever, at start-up too; drop a dead socket within seconds (keepalive, and
+# redis-py's health check pings an idle connection); cancel tasks whose connection was lost
+# (acks_late: they are redelivered) rather than letting them ack into a dead channel.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_HEARTBEAT = 10  # AMQP only; Redis relies on the transport options below
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:",
+    "socket_keepalive": True,
+    "health_check_interval": 10,
+    "socket_timeout": 30,
+    "socket_connect_timeout": 5,
+    "retry_on_timeout": True,
+    # A task taken by a worker that died is handed out again after this long (acks_late).
+    "visibility_timeout": 3600,
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Analytics (docs/analytics.md): raw events are kept this long, then pruned; roll-ups stay.
+ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 90, minimum=2)
+ANALYTICS_ROLLUP_SECONDS = env_int("ANALYTICS_ROLLUP_SECONDS", 300, minimum=10)
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "analytics-daily-event-counts": {
         "task": "analytics.tasks.rollup_daily_event_counts",
         "schedule": 15 * 60,
     },
+    "analytics-rollup-metrics": {
+        "task": "analytics.tasks.rollup_metrics",
+        "schedule": ANALYTICS_ROLLUP_SECONDS,
+    },
+    "analytics-prune-events": {
+        "task": "analytics.tasks.prune_events",
+        "schedule": 6 * 60 * 60,
+    },
+    # Monitoring, alerts and experiments (docs/monitoring.md, docs/experiments.md).
+    "monitoring-worker-heartbeat": {"task": "analytics.tasks.worker_heartbeat", "schedule": 30},
+    "monitoring-group-widget-errors": {
+        "task": "analytics.tasks.group_widget_errors",
+        "schedule": 60,
+    },
+    "monitoring-evaluate-alerts": {"task": "analytics.tasks.evaluate_alerts", "schedule": 60},
+    "experiments-compute-results": {
+        "task": "analytics.tasks.compute_experiment_results",
+        "schedule": 15 * 60,
+    },
+    "experiments-promote-winners": {
+        "task": "widgets.tasks.promote_experiment_winners",
+        "schedule": 15 * 60,
+    },
 }
+
+# --- Monitoring and alerts (docs/monitoring.md) ---------------------------------------
+# /metrics answers these client addresses (after TRUSTED_PROXIES) or the bearer token.
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS") or ["127.0.0.0/8", "::1/128"]
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 16:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 16 characters long")
+# Read by prometheus_client itself (several processes share their metrics through it).
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"Unexpected value PROMETHEUS_MULTIPROC_DIR={PROMETHEUS_MULTIPROC_DIR!r}, "
+        "use an existing directory"
+    )
+# /readyz reports the worker stale when its heartbeat (every 30 s) is older than this.
+WORKER_STALE_MINUTES = env_int("WORKER_STALE_MINUTES", 5, minimum=1)
+# Alert webhooks never reach private or loopback addresses unless this is on (tests, dev).
+ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", False)
+ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set at most one of EMAIL_USE_TLS and EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CustomerAgent <alerts@localhost>")
 
 # --- Auth, i18n, static ----------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,7 +277,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
-WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+/widget/core\.[A-Za-z0-9]{6,}\.js$"
+# Every widget build's core and versioned loader (widgets.core_builds): cached forever.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+/widget/(?:core|loader)\.[A-Za-z0-9]{6,}\.js$"
 
 # --- REST API --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -226,6 +304,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two models have a `status`: name their enums instead of hashing them.
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "conversations.models.Conversation.Status",
+        "ExperimentStatusEnum": "analytics.models.Experiment.Status",
+    },
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
@@ -272,7 +355,7 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
@@ -308,5 +391,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The MCP client's HTTP library logs every request URL at INFO; a tool server's URL
+        # may carry a key in its query string.
+        "httpx2": {"level": "WARNING"},
+    },
 }

@@ -6,41 +6,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0003_owner_key'),
+        ("conversations", "0003_owner_key"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='conversation',
-            name='assigned_to',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='assigned_conversations', to=settings.AUTH_USER_MODEL),
+            model_name="conversation",
+            name="assigned_to",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="assigned_conversations",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='handed_off_at',
+            model_name="conversation",
+            name="handed_off_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='handoff_reason',
+            model_name="conversation",
+            name="handoff_reason",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='conversation',
-            name='resolved_by',
-            field=models.CharField(blank=True, choices=[('bot', 'Bot'), ('human', 'A person')], max_length=8),
+            model_name="conversation",
+            name="resolved_by",
+            field=models.CharField(
+                blank=True, choices=[("bot", "Bot"), ("human", "A person")], max_length=8
+            ),
         ),
         migrations.AddField(
-            model_name='message',
-            name='author',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="message",
+            name="author",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='message',
-            name='role',
-            field=models.CharField(choices=[('customer', 'Customer'), ('agent', 'Agent'), ('staff', 'Staff'), ('system', 'System'), ('note', 'Internal note')], max_length=16),
+            model_name="message",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("customer", "Customer"),
+                    ("agent", "Agent"),
+                    ("staff", "Staff"),
+                    ("system", "System"),
+                    ("note", "Internal note"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
