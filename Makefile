@@ -24,9 +24,11 @@ install: $(VENV)/.installed frontend/node_modules/.package-lock.json
 
 build: install
 	cd frontend && npm run --silent build
+	$(DEV_ENV) $(PY) manage.py widget_core_register --if-migrated
 
 run: build
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
+	$(DEV_ENV) $(PY) manage.py widget_core_register
 	$(RUN_ENV) DEMO_PORT=$(DEMO_PORT) $(PY) manage.py seed_demo
 	@echo "Platform: http://localhost:$(PORT)/admin/   Demo site: http://127.0.0.1:$(DEMO_PORT)/"
 	trap 'kill 0' EXIT INT TERM; \

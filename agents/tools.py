@@ -39,6 +39,8 @@ class ToolResult:
     # Structured results the widget can show, e.g. product cards:
     # [{"title", "price", "imageUrl", "url"}].
     cards: list[dict[str, Any]] = field(default_factory=list)
+    # Short replies the visitor can send with one tap, e.g. "More about Ridgeline 2".
+    quick_replies: list[str] = field(default_factory=list)
 
 
 class Tool(Protocol):
@@ -48,6 +50,9 @@ class Tool(Protocol):
 
 
 def tools_for(agent: Agent, customer: CustomerContext | None) -> list[Tool]:
-    """The tools this agent may use in a conversation with `customer` (none until the MCP
-    integration provides them)."""
-    return []
+    """The tools this agent may use in a conversation with `customer`: the allowed tools of
+    its active MCP servers, private ones only for a verified customer (agents.mcp_tools)."""
+    # Imported here: agents.mcp_tools builds on the types above.
+    from agents.mcp_tools import mcp_tools_for
+
+    return list(mcp_tools_for(agent, customer))

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from analytics import admin_monitoring  # noqa: F401  (registers error groups and alerts)
 from analytics.models import DailyEventCount, WidgetEvent
 from security.admin import WorkspaceScopedAdmin
 

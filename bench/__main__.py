@@ -9,6 +9,8 @@ import time
 from types import FrameType
 from typing import Any
 
+from bench.analytics import analytics_table, run_analytics
+from bench.llm import llm_status, llm_table, run_llm
 from bench.pii import run_pii
 from bench.procs import BenchSetupError, Proc
 from bench.ratelimit import ratelimit_table, run_ratelimit
@@ -21,9 +23,10 @@ from bench.stats import machine_info, now_iso
 from bench.widget_perf import run_widget, widget_status, widget_table
 from bench.ws import WsConfig
 
-BENCHMARKS = ("sizes", "pii", "ratelimit", "session", "websocket", "widget")
+BENCHMARKS = ("sizes", "pii", "ratelimit", "session", "websocket", "widget", "llm", "analytics")
 IN_PROCESS = ("sizes", "pii", "ratelimit")  # need no server
-OWN_STACK = ("widget",)  # starts (and stops) its own platform, demo site and browser
+# Start (and stop) their own platform: the demo site and a browser, or a model server.
+OWN_STACK = ("widget", "llm", "analytics")
 
 
 def _csv(allowed: tuple[str, ...]) -> Any:
@@ -111,6 +114,18 @@ def main(argv: list[str] | None = None) -> int:
         written.append(write_json("widget", {"benchmark": "widget", **common, **widget}))
         lines += [*widget_table(widget), ""]
         status = max(status, widget_status(widget))
+    if "llm" in args.only:
+        llm = run_llm(quick=args.quick)
+        mode = llm.get("mode", "embedded")
+        written.append(write_json(f"llm-{mode}", {"benchmark": "llm", **common, **llm}))
+        lines += [*llm_table(llm), ""]
+        status = max(status, llm_status(llm))
+    if "analytics" in args.only:
+        analytics = run_analytics(quick=args.quick)
+        name = f"analytics-{analytics.get('mode', 'setup')}"
+        written.append(write_json(name, {"benchmark": "analytics", **common, **analytics}))
+        lines += [*analytics_table(analytics), ""]
+        status = max(status, 2 if analytics.get("setup_failed") else 0 if analytics["ok"] else 1)
     if plan.benchmarks:
         try:
             done = run_servers(plan)

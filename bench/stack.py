@@ -63,6 +63,7 @@ class Stack:
     pid: int = field(default_factory=os.getpid)
     agent_id: str = ""
     worker: Proc | None = None
+    worker_concurrency: int = 4  # threads of the Celery worker (services mode)
     sqlite_path: Path | None = None
     pg_admin_url: str = ""
     pg_database: str = ""
@@ -191,7 +192,7 @@ class Stack:
             "config",
             "worker",
             "--pool=threads",
-            "--concurrency=4",
+            f"--concurrency={self.worker_concurrency}",
             "--loglevel=warning",
             "-n",
             f"bench{self.pid}@%h",

@@ -146,7 +146,7 @@ INIT_SCRIPT = """
     const end = settledAt();
     const tasks = b.longTasks.filter(([start]) => start <= end);
     const entries = performance.getEntriesByType('resource')
-      .filter((e) => /\\/widget\\.js(\\?|$)|\\/static\\/widget\\/core\\./.test(e.name))
+      .filter((e) => /\\/widget\\.js(\\?|$)|\\/widget\\/core\\./.test(e.name))
       .map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd,
                      deliveryType: e.deliveryType || '' }));
     const paint = performance.getEntriesByName('first-contentful-paint')[0];
@@ -168,7 +168,7 @@ def _is_widget_asset(url: str) -> str | None:
     path = url.split("?", 1)[0]
     if path.endswith("/widget.js"):
         return "loader"
-    if "/static/widget/core." in path:
+    if "/widget/core." in path:  # the redirect (/widget/core.js?agent=) and the hashed core
         return "core"
     return None
 

@@ -1,4 +1,10 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes.
+
+`/readyz` also reports the Celery worker in services mode (its heartbeat, docs/monitoring.md)
+without failing on it: a load balancer must not take every web process out of service
+because the worker stalled. `/readyz?worker=required` does fail (503) on a stale worker,
+for an uptime monitor.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,12 @@ import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+
+from analytics.heartbeat import worker_heartbeat_age
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -46,6 +55,16 @@ def _channel_layer_ok() -> bool:
 CHECKS = {"database": _database_ok, "cache": _cache_ok, "channel_layer": _channel_layer_ok}
 
 
+def worker_state() -> str:
+    """The worker's state: "ok", or why it looks stale (the heartbeat task has not run)."""
+    age = worker_heartbeat_age()
+    if age is None:
+        return "stale: no heartbeat yet"
+    if age > settings.WORKER_STALE_MINUTES * 60:
+        return f"stale: last heartbeat {int(age)} s ago"
+    return "ok"
+
+
 def readyz(request: HttpRequest) -> JsonResponse:
     results: dict[str, str] = {}
     for name, check in CHECKS.items():
@@ -54,8 +73,20 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # a probe reports, it never raises
             results[name] = f"failing: {type(exc).__name__}"
     failing = [name for name, state in results.items() if state != "ok"]
+    degraded: list[str] = []
+    if settings.SERVICES_MODE:  # embedded mode runs tasks in-process: there is no worker
+        try:
+            results["worker"] = worker_state()
+        except Exception as exc:
+            results["worker"] = f"failing: {type(exc).__name__}"
+        if results["worker"] != "ok":
+            if request.GET.get("worker") == "required":
+                failing.append("worker")
+            else:
+                degraded.append("worker")
     status = 503 if failing else 200
+    overall = "failing" if failing else "degraded" if degraded else "ok"
     return JsonResponse(
-        {"status": "failing" if failing else "ok", "checks": results, "failing": failing},
+        {"status": overall, "checks": results, "failing": failing, "degraded": degraded},
         status=status,
     )

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 LOCK_KEY = "customeragent:test-run-lock"
-_claimed: tuple[str, str] | None = None  # (redis url, lock token)
+# (redis url of the claimed database, url holding its lock, lock key, lock token)
+_claimed: tuple[str, str, str, str] | None = None
 
 os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(48))
 os.environ.setdefault("DEBUG", "false")
@@ -28,17 +29,26 @@ if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"
     )
 
 
-def _claim_redis_db(base_url: str) -> tuple[str, str]:
+def _claim_redis_db(base_url: str) -> tuple[str, str, str, str]:
+    """Claim a Redis database (1-15) for this run.
+
+    The locks live in the base URL's database, not in the claimed one: tests flush their
+    database (the cache's clear() is FLUSHDB), which would drop a lock kept there and let
+    the next run claim the same database and flush it under this one's feet.
+    """
     import redis
 
     parts = urlsplit(base_url)
     token = secrets.token_hex(8)
-    for number in range(1, 16):
-        url = urlunsplit((parts.scheme, parts.netloc, f"/{number}", parts.query, ""))
-        client = redis.Redis.from_url(url, socket_connect_timeout=3)
-        if client.set(LOCK_KEY, token, nx=True, ex=3600):
-            client.close()
-            return url, token
+    client = redis.Redis.from_url(base_url, socket_connect_timeout=3)
+    try:
+        own = int(parts.path.strip("/") or 0)
+        for number in (n for n in range(1, 16) if n != own):
+            key = f"{LOCK_KEY}:{number}"
+            if client.set(key, token, nx=True, ex=3600):
+                url = urlunsplit((parts.scheme, parts.netloc, f"/{number}", parts.query, ""))
+                return url, base_url, key, token
+    finally:
         client.close()
     raise RuntimeError("No free Redis database (1-15) for this test run")
 
@@ -63,10 +73,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     import redis
 
-    url, token = _claimed
-    client = redis.Redis.from_url(url)
+    url, lock_url, key, token = _claimed
+    locks = redis.Redis.from_url(lock_url)
     try:
-        if client.get(LOCK_KEY) == token.encode():
-            client.flushdb()
+        if locks.get(key) == token.encode():
+            claimed = redis.Redis.from_url(url)
+            claimed.flushdb()
+            claimed.close()
+            locks.delete(key)
     finally:
-        client.close()
+        locks.close()

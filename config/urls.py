@@ -5,8 +5,17 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from agents.api.knowledge import ArticleDetail, ArticleList, McpServerDetail, McpServerList
 from agents.api.views import AgentDetail, AgentList
+from analytics.api.metrics import SummaryView, TimeseriesView
+from analytics.dashboard import dashboard_csv, dashboard_page
+from analytics.views import metrics
 from config import health
-from conversations.api.conversations import ConversationDetail, ConversationList, MessageList
+from conversations.admin_inbox import inbox_page
+from conversations.api.conversations import (
+    ConversationAction,
+    ConversationDetail,
+    ConversationList,
+    MessageList,
+)
 from conversations.api.customers import (
     CustomerConversationList,
     CustomerDetail,
@@ -20,8 +29,16 @@ from conversations.api.widget import (
     SessionRefreshView,
     SessionView,
 )
+from widgets.api.core import widget_core
 from widgets.api.events import EventsView
+from widgets.api.experiments import (
+    ExperimentDetail,
+    ExperimentList,
+    ExperimentPromote,
+    ExperimentResults,
+)
 from widgets.api.loader import widget_loader
+from widgets.api.urls import agent_widget_urls
 
 widget_api: list[URLPattern | URLResolver] = [
     path("session", SessionView.as_view(), name="widget-session"),
@@ -41,6 +58,7 @@ api_v2: list[URLPattern | URLResolver] = [
     path("auth/token/refresh", TokenRefreshView.as_view(), name="auth-token-refresh"),
     path("agents/", AgentList.as_view(), name="agent-list"),
     path("agents/<str:agent_id>", AgentDetail.as_view(), name="agent-detail"),
+    path("agents/<str:agent_id>/", include(agent_widget_urls)),  # widget, publish, releases
     path("agents/<str:agent_id>/knowledge", ArticleList.as_view(), name="article-list"),
     path(
         "agents/<str:agent_id>/knowledge/<int:article_id>",
@@ -81,16 +99,51 @@ api_v2: list[URLPattern | URLResolver] = [
         MessageList.as_view(),
         name="conversation-messages",
     ),
+    *[
+        path(
+            f"conversations/<str:conversation_id>/{action}",
+            ConversationAction.as_view(action_name=action),
+            name=f"conversation-{action}",
+        )
+        for action in ("take", "release", "resolve")
+    ],
+    path("experiments/", ExperimentList.as_view(), name="experiment-list"),
+    path("experiments/<int:experiment_id>", ExperimentDetail.as_view(), name="experiment-detail"),
+    path(
+        "experiments/<int:experiment_id>/results",
+        ExperimentResults.as_view(),
+        name="experiment-results",
+    ),
+    path(
+        "experiments/<int:experiment_id>/promote",
+        ExperimentPromote.as_view(),
+        name="experiment-promote",
+    ),
+    path("analytics/summary", SummaryView.as_view(), name="analytics-summary"),
+    path("analytics/timeseries", TimeseriesView.as_view(), name="analytics-timeseries"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]
 
 urlpatterns = [
+    path("admin/inbox/", admin.site.admin_view(inbox_page), name="inbox"),
+    path(
+        "admin/analytics/dashboard/",
+        admin.site.admin_view(dashboard_page),
+        name="analytics-dashboard",
+    ),
+    path(
+        "admin/analytics/dashboard/export.csv",
+        admin.site.admin_view(dashboard_csv),
+        name="analytics-dashboard-csv",
+    ),
     path("admin/", admin.site.urls),
     path("api/v2/", include(api_v2)),
     path("widget.js", widget_loader, name="widget-loader"),
+    path("widget/core.js", widget_core, name="widget-core"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
 ]
 
 handler404 = "config.exceptions.not_found"

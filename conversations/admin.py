@@ -13,12 +13,15 @@ from conversations.models import Conversation, Message
 from customers.profiles import customer_facts
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
+# The admin's home leads with the live inbox (conversations/admin_inbox.py).
+admin.site.index_template = "admin/conversations/index.html"
+
 
 class MessageInline(WorkspaceScopedInline, admin.TabularInline):
     model = Message
     extra = 0
-    fields = ["created_at", "role", "text", "public_id"]
-    readonly_fields = ["created_at", "role", "text", "public_id"]
+    fields = ["created_at", "role", "author", "text", "public_id"]
+    readonly_fields = ["created_at", "role", "author", "text", "public_id"]
     can_delete = False
     ordering = ["id"]
 
@@ -33,13 +36,14 @@ class ConversationAdmin(WorkspaceScopedAdmin):
         "public_id",
         "agent",
         "status",
+        "assigned_to",
         "visitor_id",
         "customer",
         "origin",
         "csat_score",
         "last_message_at",
     ]
-    list_filter = ["status", "csat_score", "agent__workspace", "agent"]
+    list_filter = ["status", "resolved_by", "csat_score", "agent__workspace", "agent"]
     search_fields = ["public_id", "visitor_id", "messages__text", "customer__email"]
     readonly_fields = [
         "public_id",
@@ -56,6 +60,12 @@ class ConversationAdmin(WorkspaceScopedAdmin):
         "resolved_at",
         "csat_score",
         "csat_comment",
+        # Held, handed off and resolved through the inbox (conversations.staff), which
+        # tells the visitor; not edited here behind their back.
+        "assigned_to",
+        "handoff_reason",
+        "handed_off_at",
+        "resolved_by",
     ]
     inlines = [MessageInline]
     date_hierarchy = "created_at"

@@ -16,7 +16,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connections
 
-from conversations import realtime, services
+from analytics import prometheus
+from analytics.presence import PresenceTicket, presence_enter, presence_leave
+from conversations import realtime, services, staff
 from conversations.lifecycle import conversation_csat_record
 from conversations.parties import Party
 from conversations.selectors import conversation_current, message_out, messages_after
@@ -62,7 +64,9 @@ def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 # Channel-layer events this consumer only forwards. They touch no database, so they skip
 # the connection clean-up Channels runs before every event, which costs each of them a
 # trip through the process's single sync thread (the queue behind every ORM call).
-FORWARD_ONLY_EVENTS = frozenset({"message.created", "typing.changed", "conversation.status"})
+FORWARD_ONLY_EVENTS = frozenset(
+    {"message.created", "message.delta", "typing.changed", "conversation.status", "greeting.ready"}
+)
 
 
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
@@ -73,6 +77,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     ip: str
     workspace_id: int
     retry_after: int = 0
+    presence: PresenceTicket
 
     async def connect(self) -> None:
         offered: list[str] = list(self.scope.get("subprotocols") or [])
@@ -117,6 +122,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         self.agent = agent
         self.group = realtime.owner_group(session.agent_id, self.party.owner_key)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        prometheus.websocket_opened()  # closed in disconnect(), which checks `group` too
+        self.presence = await presence_enter(
+            agent_id=session.agent_id, connection_id=self.channel_name
+        )
         conversation = await in_db_thread(conversation_current)(
             agent_id=agent.pk, owner_key=self.party.owner_key
         )
@@ -135,7 +144,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "presence"):
+            await presence_leave(self.presence)  # "visitors live now" in the dashboard
         if hasattr(self, "group"):
+            prometheus.websocket_closed()
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -170,7 +182,12 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         elif kind == "csat":
             await self._csat(content)
         elif kind == "typing":
-            pass  # visitor typing is relayed to staff once the inbox exists
+            await in_db_thread(staff.visitor_typing_relay)(
+                agent_id=self.agent.pk,
+                workspace_id=self.workspace_id,
+                owner_key=self.party.owner_key,
+                state=content.get("state") is True,
+            )
         else:
             await self._error("unknown_type", f"Unknown frame type {str(kind)[:40]!r}.")
 
@@ -232,6 +249,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self._error(exc.code, exc.message)
             return
         message = received.message
+        if received.created:
+            prometheus.websocket_message_acked()
         await self.send_json(
             {
                 "type": "message.ack",
@@ -279,7 +298,15 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     # Channel-layer events (names map from "message.created" -> message_created).
     async def message_created(self, event: dict[str, Any]) -> None:
+        if event["message"].get("role") == "note":
+            return  # internal notes are for staff (never sent here; doubly never shown)
         await self.send_json({"type": "message", **event["message"]})
+
+    async def message_delta(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "message.delta", "id": event["id"], "delta": event["delta"]})
+
+    async def greeting_ready(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "greeting", "text": event["text"]})
 
     async def conversation_status(self, event: dict[str, Any]) -> None:
         await self.send_json(event)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent
-from analytics.services import EventSource, events_record
+from analytics.services import EventIn, EventSource, events_record
 from conversations import realtime
 from conversations.models import Conversation, Message
 from conversations.parties import Party
@@ -17,21 +19,77 @@ from customers.profiles import memory_remember
 from security.domains import parse_origin
 from security.errors import InvalidRequest, NotFound
 
+logger = logging.getLogger(__name__)
+
 MAX_CSAT_COMMENT = 500
 
 
 @transaction.atomic
-def conversation_status_set(*, conversation: Conversation, status: str) -> Conversation:
-    """Move a conversation to `status` and tell the visitor's open widgets."""
+def conversation_status_set(
+    *, conversation: Conversation, status: str, resolved_by: str | None = None
+) -> Conversation:
+    """Move a conversation to `status` and tell the visitor's open widgets (and the inbox).
+
+    Resolving records who resolved it: `resolved_by` when given, else "human" when a person
+    held or wrote in the conversation and "bot" when the agent alone handled it.
+    """
     if status not in Conversation.Status.values:
         raise InvalidRequest(f"Unknown status {status!r}.")
+    # From the row: the admin's form has already written the new status on the object.
+    before = Conversation.objects.filter(pk=conversation.pk).values_list("status", flat=True)
+    resolving = status == Conversation.Status.RESOLVED and before.first() != status
     conversation.status = status
     conversation.resolved_at = timezone.now() if status == Conversation.Status.RESOLVED else None
-    conversation.save(update_fields=["status", "resolved_at", "updated_at"])
+    if resolving:
+        conversation.resolved_by = resolved_by or _resolver(conversation)
+    elif status != Conversation.Status.RESOLVED:
+        conversation.resolved_by = ""
+    conversation.save(update_fields=["status", "resolved_at", "resolved_by", "updated_at"])
     if status == Conversation.Status.RESOLVED:
         conversation_remember(conversation)
+    if resolving:
+        conversation_event_record(
+            conversation,
+            "resolved",
+            {"by": conversation.resolved_by},
+            at=conversation.resolved_at or timezone.now(),
+        )
     transaction.on_commit(lambda: realtime.broadcast_status(conversation), robust=True)
     return conversation
+
+
+def _resolver(conversation: Conversation) -> str:
+    if conversation.assigned_to_id is not None:
+        return "human"
+    return "human" if conversation.messages.filter(role=Message.Role.STAFF).exists() else "bot"
+
+
+def conversation_event_record(
+    conversation: Conversation, name: str, metadata: dict[str, Any], *, at: datetime
+) -> None:
+    """An analytics event about a conversation (handed_off, resolved), recorded once per
+    conversation and moment; a failure is logged and never undoes the change itself."""
+    agent = conversation.agent
+    origin = parse_origin(conversation.origin)
+    event = EventIn(
+        name=name,
+        metadata={**metadata, "conversationId": conversation.public_id},
+        event_id=f"srv:{name}:{conversation.public_id}:{at.timestamp():.6f}",
+        occurred_at=at,
+    )
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
+            events_record(
+                source=EventSource(
+                    workspace_id=agent.workspace_id,
+                    agent_id=agent.public_id,
+                    domain=origin.host if origin else "",
+                    session_id=conversation.visitor_id,
+                ),
+                events=[event],
+            )
+    except Exception:
+        logger.exception("analytics event %s of %s not recorded", name, conversation)
 
 
 def conversation_remember(conversation: Conversation) -> None:

@@ -5,13 +5,25 @@ Called only after the rows they describe are committed.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import threading
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
+from conversations.inbox_selectors import conversation_summary_fresh, staff_message_out
 from conversations.models import Conversation, Message
 from conversations.selectors import message_out
+
+logger = logging.getLogger(__name__)
+
+# Streamed text is sent in pieces of at least this many characters, or after this long,
+# so a fast model does not flood the channel layer with one event per token.
+DELTA_FLUSH_CHARS = 20
+DELTA_FLUSH_SECONDS = 0.05
 
 
 def owner_group(agent_public_id: str, owner_key: str) -> str:
@@ -19,18 +31,89 @@ def owner_group(agent_public_id: str, owner_key: str) -> str:
     return f"widget.{agent_public_id}.{owner_key}"
 
 
+_thread_state = threading.local()
+
+
+def _thread_loop() -> asyncio.AbstractEventLoop:
+    loop: asyncio.AbstractEventLoop | None = getattr(_thread_state, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _thread_state.loop = asyncio.new_event_loop()
+    return loop
+
+
 def _send(group: str, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    if isinstance(layer, InMemoryChannelLayer):
+        # Its queues belong to the loop the consumers run on: send through that loop.
         async_to_sync(layer.group_send)(group, event)
+        return
+    # A layer reached over the network (Redis) works from any loop. Each thread keeps
+    # one loop, and so its connections, rather than async_to_sync's new loop, thread and
+    # connection per event: ~15x less CPU, which counts when every answer streams.
+    _thread_loop().run_until_complete(layer.group_send(group, event))
 
 
 def broadcast_message(message: Message) -> None:
+    """To the visitor's widgets (never an internal note), then to the workspace's inbox."""
     conversation = message.conversation
+    if message.role != Message.Role.NOTE:
+        _send(
+            owner_group(conversation.agent.public_id, conversation.owner_key),
+            {"type": "message.created", "message": dict(message_out(message))},
+        )
+    broadcast_inbox_message(message)
+
+
+def broadcast_delta(*, agent_public_id: str, owner_key: str, message_id: str, delta: str) -> None:
+    """A piece of an answer still being written; the final `message` has the same id."""
     _send(
-        owner_group(conversation.agent.public_id, conversation.owner_key),
-        {"type": "message.created", "message": dict(message_out(message))},
+        owner_group(agent_public_id, owner_key),
+        {"type": "message.delta", "id": message_id, "delta": delta},
     )
+
+
+class DeltaStream:
+    """Coalesces an answer's streamed pieces into `message.delta` events.
+
+    The first piece goes out at once (time to first token is what visitors feel); later
+    ones are sent when DELTA_FLUSH_CHARS have gathered or DELTA_FLUSH_SECONDS have passed.
+    Call `flush()` before the final message. A failed send stops the stream quietly: the
+    final message carries the whole text anyway.
+    """
+
+    def __init__(self, *, agent_public_id: str, owner_key: str, message_id: str) -> None:
+        self.target = {
+            "agent_public_id": agent_public_id,
+            "owner_key": owner_key,
+            "message_id": message_id,
+        }
+        self.pending = ""
+        self.sent_at: float | None = None
+        self.broken = False
+
+    def push(self, delta: str) -> None:
+        self.pending += delta
+        due = self.sent_at is None or time.monotonic() - self.sent_at >= DELTA_FLUSH_SECONDS
+        if due or len(self.pending) >= DELTA_FLUSH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending or self.broken:
+            return
+        piece, self.pending = self.pending, ""
+        self.sent_at = time.monotonic()
+        try:
+            broadcast_delta(**self.target, delta=piece)
+        except Exception:
+            self.broken = True
+            logger.exception("streaming %s failed; the final message follows", self.target)
+
+
+def broadcast_greeting(*, agent_public_id: str, owner_key: str, text: str) -> None:
+    """A personalized greeting for the widgets of this owner (conversations.greetings)."""
+    _send(owner_group(agent_public_id, owner_key), {"type": "greeting.ready", "text": text})
 
 
 def broadcast_typing(*, agent_public_id: str, owner_key: str, role: str, state: bool) -> None:
@@ -48,4 +131,47 @@ def broadcast_status(conversation: Conversation) -> None:
             "conversationId": conversation.public_id,
             "status": conversation.status,
         },
+    )
+    broadcast_inbox_conversation(conversation)
+
+
+# --- The staff inbox (conversations.inbox): one group per workspace ---------------------
+
+
+def inbox_group(workspace_id: int) -> str:
+    """Every inbox of a workspace's staff listens here; notes travel only this way."""
+    return f"inbox.{workspace_id}"
+
+
+def broadcast_inbox_message(message: Message) -> None:
+    conversation = message.conversation
+    summary = conversation_summary_fresh(conversation.pk, last=message)
+    if summary is None:
+        return
+    _send(
+        inbox_group(summary["workspaceId"]),
+        {
+            "type": "inbox.message",
+            "conversation": dict(summary),
+            "message": dict(staff_message_out(message)),
+        },
+    )
+
+
+def broadcast_inbox_conversation(conversation: Conversation) -> None:
+    """A conversation's status, assignment or customer changed."""
+    summary = conversation_summary_fresh(conversation.pk)
+    if summary is not None:
+        _send(
+            inbox_group(summary["workspaceId"]),
+            {"type": "inbox.conversation", "conversation": dict(summary)},
+        )
+
+
+def broadcast_inbox_typing(
+    *, workspace_id: int, conversation_id: str, role: str, state: bool
+) -> None:
+    _send(
+        inbox_group(workspace_id),
+        {"type": "inbox.typing", "conversationId": conversation_id, "role": role, "state": state},
     )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -14,10 +14,13 @@ class MessageOut(TypedDict):
     text: str
     createdAt: str
     clientId: str | None
+    # Only on agent and staff messages that have them (e.g. product cards from a tool).
+    cards: NotRequired[list[dict[str, Any]]]
+    quickReplies: NotRequired[list[dict[str, str]]]
 
 
 def message_out(message: Message) -> MessageOut:
-    return {
+    out: MessageOut = {
         "id": message.public_id,
         "role": message.role,
         "text": message.text,
@@ -25,6 +28,16 @@ def message_out(message: Message) -> MessageOut:
         # The agent's own idempotency keys are internal; only the visitor's are echoed.
         "clientId": message.client_id if message.role == Message.Role.CUSTOMER else None,
     }
+    if message.role in (Message.Role.AGENT, Message.Role.STAFF):
+        metadata = message.metadata if isinstance(message.metadata, dict) else {}
+        cards = metadata.get("cards")
+        if isinstance(cards, list) and cards:
+            out["cards"] = [card for card in cards if isinstance(card, dict)]
+        replies = metadata.get("quickReplies")
+        if isinstance(replies, list) and replies:
+            # Objects on the wire, so a reply can later carry more than its text.
+            out["quickReplies"] = [{"label": text} for text in replies if isinstance(text, str)]
+    return out
 
 
 def conversation_current(*, agent_id: int, owner_key: str) -> Conversation | None:
@@ -42,10 +55,11 @@ def messages_after(
 ) -> tuple[list[Message], bool]:
     """Messages after the one with public id `after`, oldest first, and whether more follow.
 
-    Without `after`, or with an id not in this conversation, the latest page is returned.
+    The visitor's view: internal notes are never included. Without `after`, or with an id
+    not in this conversation, the latest page is returned.
     """
     limit = limit or settings.WIDGET_HISTORY_PAGE_SIZE
-    queryset = Message.objects.filter(conversation=conversation)
+    queryset = Message.objects.filter(conversation=conversation).exclude(role=Message.Role.NOTE)
     anchor = (
         queryset.filter(public_id=after).values_list("id", flat=True).first() if after else None
     )

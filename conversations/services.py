@@ -9,17 +9,22 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from agents.models import Agent
 from agents.responders import responder_for
-from agents.responders.base import CustomerContext, HistoryItem
+from agents.responders.base import CustomerContext, HistoryItem, Reply
+from analytics.prometheus import responder_timed
 from conversations import realtime
+from conversations.analytics_events import conversation_started_record, message_answered_record
+from conversations.handoff import handoff_after_customer_message, handoff_after_reply
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current
 from customers.models import Customer
 from customers.profiles import customer_facts
 from security.errors import InvalidRequest
+from security.ids import ALPHABET, RANDOM_LENGTH
 from security.pii import PiiPolicy, pii_mask
 
 logger = logging.getLogger(__name__)
@@ -48,7 +53,7 @@ def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str
         return existing
     try:
         with transaction.atomic():
-            return Conversation.objects.create(
+            conversation = Conversation.objects.create(
                 agent=agent,
                 visitor_id=party.visitor_id,
                 owner_key=party.owner_key,
@@ -56,6 +61,8 @@ def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str
                 origin=origin[:255],
                 page_url=page_url[:2000],
             )
+            conversation_started_record(conversation)  # analytics, by id and only once
+            return conversation
     except IntegrityError:
         # Another tab opened it at the same moment; the constraint lets only one exist.
         found = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
@@ -140,7 +147,17 @@ def _after_customer_message(message_id: int) -> None:
     except Exception:
         # A missed echo heals on the next sync; a missed reply would not, so go on.
         logger.exception("fan-out of %s failed", message.public_id)
-    reply_to_message.delay(message_id)
+    if not _handed_off(message):
+        reply_to_message.delay(message_id)
+
+
+def _handed_off(message: Message) -> bool:
+    """Apply the handoff rules to a visitor message; a broken rule lets the bot answer."""
+    try:
+        return handoff_after_customer_message(message)
+    except Exception:
+        logger.exception("handoff rules failed on %s; the bot answers", message.public_id)
+        return False
 
 
 @contextmanager
@@ -173,8 +190,30 @@ def _customer_context(conversation: Conversation) -> CustomerContext | None:
     )
 
 
+def reply_public_id(question: Message) -> str:
+    """The public id of the answer to `question`, known before the answer exists, so its
+    streamed pieces and the final message share it.
+
+    Derived (keyed with SECRET_KEY, so still unguessable) from the question rather than
+    random: a retried task streams under the same id, and its final message replaces
+    whatever a crashed attempt had already shown.
+    """
+    digest = salted_hmac("conversations.reply_public_id", question.public_id).digest()
+    number = int.from_bytes(digest[:12], "big")
+    chars = []
+    for _ in range(RANDOM_LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[index])
+    return "msg_" + "".join(chars)
+
+
 def reply_generate(*, message_id: int) -> Message | None:
-    """The agent's answer to one visitor message; idempotent (one reply per message)."""
+    """The agent's answer to one visitor message; idempotent (one reply per message).
+
+    A streaming responder's text reaches the visitor as `message.delta` events under the
+    answer's id while it is written; the stored answer then goes out as the final
+    `message` with the same id.
+    """
     message = Message.objects.select_related("conversation__agent", "conversation__customer").get(
         pk=message_id
     )
@@ -186,33 +225,43 @@ def reply_generate(*, message_id: int) -> Message | None:
         return None
     agent = conversation.agent
     responder = responder_for(agent)
-    history = [
-        HistoryItem(role=m.role, text=m.text)
-        for m in reversed(
-            Message.objects.filter(conversation=conversation, id__lt=message.pk).order_by("-id")[
-                :HISTORY_WINDOW
-            ]
-        )
-    ]
-    with _typing(conversation, enabled=responder.shows_typing):
+    earlier = (
+        Message.objects.filter(conversation=conversation, id__lt=message.pk)
+        .exclude(role=Message.Role.NOTE)  # internal notes never reach a model
+        .order_by("-id")[:HISTORY_WINDOW]
+    )
+    history = [HistoryItem(role=m.role, text=m.text) for m in reversed(earlier)]
+    answer_id = reply_public_id(message)
+    stream = realtime.DeltaStream(
+        agent_public_id=agent.public_id, owner_key=conversation.owner_key, message_id=answer_id
+    )
+    with _typing(conversation, enabled=responder.shows_typing), responder_timed(agent.responder):
         reply = responder.respond(
             agent=agent,
             question=message.text,
             history=history,
             customer=_customer_context(conversation),
+            conversation_id=conversation.public_id,
+            owner_key=conversation.owner_key,
+            on_delta=stream.push,
         )
+        stream.flush()
     try:
         with transaction.atomic():
             answer = Message.objects.create(
+                public_id=answer_id,
                 conversation=conversation,
                 role=Message.Role.AGENT,
                 text=reply.text,
                 client_id=reply_key,
                 metadata={
+                    **reply.metadata,
                     "inReplyTo": message.public_id,
                     "answered": reply.answered,
                     "sources": reply.sources,
                     "handoffSuggested": reply.handoff_suggested,
+                    **({"cards": reply.cards} if reply.cards else {}),
+                    **({"quickReplies": reply.quick_replies} if reply.quick_replies else {}),
                 },
             )
             Conversation.objects.filter(pk=conversation.pk).update(
@@ -221,5 +270,21 @@ def reply_generate(*, message_id: int) -> Message | None:
             transaction.on_commit(lambda: realtime.broadcast_message(answer), robust=True)
     except IntegrityError:
         return None  # a concurrent run answered first
-    logger.info("answered %s in %s (answered=%s)", message.public_id, conversation, reply.answered)
+    message_answered_record(question=message, answer=answer)  # analytics: first-response ms
+    _after_reply(conversation=conversation, question=message, answer=answer, reply=reply)
     return answer
+
+
+def _after_reply(
+    *, conversation: Conversation, question: Message, answer: Message, reply: Reply
+) -> None:
+    """Runs once per stored answer (never for a duplicate run): the place for what follows
+    an answer, such as the handoff rules."""
+    logger.info(
+        "answered %s in %s (answered=%s, by %s)",
+        question.public_id,
+        conversation,
+        reply.answered,
+        reply.metadata.get("responder", "knowledge"),
+    )
+    handoff_after_reply(answer=answer, reply=reply)

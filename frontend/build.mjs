@@ -1,9 +1,20 @@
 // Builds the widget into dist/:
-//   dist/static/widget/core.<hash>.js  the core, an ES module (content-hashed: cache forever)
-//   dist/widget.js                     the loader, which knows the core's hashed path
-//   dist/manifest.json                 file names and sizes, for the server and for CI
+//   dist/static/widget/core.<hash>.js  the core, an ES module (content-hashed: cache forever).
+//                                      Older cores are kept: every build stays loadable, so
+//                                      agents can be pinned to one and stable rolled back.
+//   dist/static/widget/loader.<hash>.js the loader built with that core, importing it directly
+//                                      (immutable too: the snippet form with SRI uses it)
+//   dist/widget.js                     the loader (short-cached), importing
+//                                      /widget/core.js?agent=<id>, which redirects to the
+//                                      agent's core (widgets/api/core.py)
+//   dist/manifest.json                 this build: file names, version, integrity, sizes
+//   dist/releases.json                 every build kept, oldest first, for
+//                                      `manage.py widget_core_register`
+//   dist/static/analytics/dashboard.js the admin's analytics dashboard with Chart.js (not
+//                                      part of the widget: no budget, not in the manifest)
 // Exits 1 when a file is over its gzip budget.
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -14,13 +25,23 @@ const dist = join(root, 'dist');
 const coreDir = join(dist, 'static', 'widget');
 const common = { absWorkingDir: root, bundle: true, minify: true, target: 'es2020', legalComments: 'none', logLevel: 'warning' };
 
-function cleanPreviousBuild() {
-  mkdirSync(coreDir, { recursive: true });
-  // A manifest left from an earlier build could point at a core this build deletes.
-  rmSync(join(dist, 'manifest.json'), { force: true });
-  for (const name of readdirSync(coreDir)) {
-    if (/^core\..+\.js$/.test(name)) rmSync(join(coreDir, name));
-  }
+// Nothing is deleted: older cores stay loadable, and until this build succeeds the
+// manifest keeps naming the previous one (which still exists).
+const startBuild = () => mkdirSync(coreDir, { recursive: true });
+
+// Written whole or not at all: tests and servers read these files while a build runs.
+function writeJson(path, value) {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(`${path}.tmp`, path);
+}
+
+const integrity = (buffer) => `sha384-${createHash('sha384').update(buffer).digest('base64')}`;
+const releasesPath = join(dist, 'releases.json');
+
+function readReleases() {
+  if (!existsSync(releasesPath)) return [];
+  // Entries whose core was deleted by hand cannot be served any more: drop them.
+  return JSON.parse(readFileSync(releasesPath, 'utf8')).builds.filter((b) => existsSync(join(dist, b.core)));
 }
 
 async function buildCore() {
@@ -36,20 +57,78 @@ async function buildCore() {
   return relative(dist, join(root, output)).split('\\').join('/'); // static/widget/core.<hash>.js
 }
 
-async function buildLoader(corePath) {
+async function buildAdmin() {
+  await esbuild.build({
+    ...common,
+    entryPoints: ['src/admin/dashboard.js'],
+    format: 'esm',
+    outfile: join(dist, 'static', 'analytics', 'dashboard.js'),
+  });
+}
+
+async function buildLoader() {
   await esbuild.build({
     ...common,
     entryPoints: ['src/loader.js'],
     format: 'iife',
     outfile: join(dist, 'widget.js'),
-    define: { __CORE_PATH__: JSON.stringify(`/${corePath}`) },
+    define: { __CORE_PATH__: JSON.stringify('/widget/core.js'), __PINNED__: 'false' },
   });
   return 'widget.js';
 }
 
-cleanPreviousBuild();
+// The loader bound to one core, content-hashed like it. Written only with a new core, so a
+// version's loader never changes once a snippet names it with its integrity.
+async function buildVersionedLoader(corePath) {
+  const result = await esbuild.build({
+    ...common,
+    entryPoints: ['src/loader.js'],
+    format: 'iife',
+    outdir: coreDir,
+    entryNames: 'loader.[hash]',
+    write: false,
+    define: { __CORE_PATH__: JSON.stringify(`/${corePath}`), __PINNED__: 'true' },
+  });
+  const [file] = result.outputFiles;
+  const errors = budgetErrors({ versionedLoader: measure(Buffer.from(file.contents)) });
+  if (errors.length) return { errors };
+  writeFileSync(file.path, file.contents);
+  return { errors, path: relative(dist, file.path).split('\\').join('/') }; // static/widget/loader.<hash>.js
+}
+
+// Adds this build to dist/releases.json (once per core) and returns its entry.
+async function recordRelease(core, coreSize) {
+  const builds = readReleases();
+  let build = builds.find((b) => b.core === core);
+  if (!build) {
+    const loader = await buildVersionedLoader(core);
+    if (loader.errors.length) return { errors: loader.errors };
+    const loaderBuffer = readFileSync(join(dist, loader.path));
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    build = {
+      version: `${version}-${core.match(/core\.([A-Za-z0-9]+)\.js$/)[1]}`,
+      core,
+      coreIntegrity: integrity(readFileSync(join(dist, core))),
+      loader: loader.path,
+      loaderIntegrity: integrity(loaderBuffer),
+      sizes: { core: coreSize, loader: measure(loaderBuffer) },
+      builtAt: new Date().toISOString(),
+    };
+    builds.push(build);
+  }
+  writeJson(releasesPath, { builds });
+  return { errors: [], build };
+}
+
+function fail(errors) {
+  for (const error of errors) console.error(`Size budget exceeded: ${error}.`);
+  process.exit(1);
+}
+
+startBuild();
 const core = await buildCore();
-const loader = await buildLoader(core);
+const loader = await buildLoader();
+await buildAdmin();
 const sizes = {
   loader: measure(readFileSync(join(dist, loader))),
   core: measure(readFileSync(join(dist, core))),
@@ -59,8 +138,21 @@ for (const [name, size] of Object.entries(sizes)) {
 }
 const errors = budgetErrors(sizes);
 if (errors.length) {
-  for (const error of errors) console.error(`Size budget exceeded: ${error}.`);
-  process.exit(1);
+  // A core over budget is no release: do not keep it beside the real ones.
+  if (!readReleases().some((b) => b.core === core)) rmSync(join(dist, core), { force: true });
+  fail(errors);
 }
-writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify({ loader, core, sizes }, null, 2)}\n`);
-console.log(`wrote dist/manifest.json (core: ${core})`);
+const recorded = await recordRelease(core, sizes.core);
+if (recorded.errors.length) fail(recorded.errors);
+const release = recorded.build;
+const manifest = {
+  loader,
+  core,
+  version: release.version,
+  integrity: release.coreIntegrity,
+  versionedLoader: release.loader,
+  versionedLoaderIntegrity: release.loaderIntegrity,
+  sizes: { loader: sizes.loader, core: sizes.core },
+};
+writeJson(join(dist, 'manifest.json'), manifest);
+console.log(`wrote dist/manifest.json (version ${release.version}, core: ${core})`);

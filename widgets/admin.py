@@ -3,24 +3,28 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
-from agents.admin import KnowledgeArticleInline
+from agents.admin import KnowledgeArticleInline, McpServerInline
+from agents.hours import business_hours_validate
 from agents.models import Agent
+from agents.responders.llm_client import agent_llm_key_assign
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record, field_changes
-from security.domains import allows_any_site, invalid_patterns
-from security.limits import limit_overrides_validate
+from security.domains import allows_any_site
 from security.pii import PiiPolicy
+from widgets import admin_experiments  # noqa: F401  (registers the A/B experiments admin)
 from widgets.admin_identity import identity_view
+from widgets.admin_releases import duplicate_agents, release_urls, releases_summary
 from widgets.models import WidgetConfig
 from widgets.snippet import embed_snippet as snippet_configured
 from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
-from widgets.triggers import triggers_validate
+from widgets.validation import FORM_RULES
 
 
 class WidgetConfigForm(forms.ModelForm):
@@ -35,38 +39,39 @@ class WidgetConfigForm(forms.ModelForm):
             "triggers",
             "custom_css",
             "rate_limits",
+            "core_version",
         ]
 
+    # The rules live in widgets.validation, shared with the REST API and JSON import.
+    def _rule(self, field: str) -> Any:
+        try:
+            return FORM_RULES[field](self.cleaned_data.get(field))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
     def clean_allowed_domains(self) -> list[str]:
-        value: Any = self.cleaned_data.get("allowed_domains") or []
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise forms.ValidationError('Enter a JSON list of hosts, e.g. ["shop.example.com"].')
-        bad = invalid_patterns(value)
-        if bad:
-            raise forms.ValidationError(f"Not a host or *.host pattern: {', '.join(bad)}")
-        return [v.strip() for v in value]
+        return list(self._rule("allowed_domains"))
 
     def clean_starter_prompts(self) -> list[str]:
-        value: Any = self.cleaned_data.get("starter_prompts") or []
-        if (
-            not isinstance(value, list)
-            or len(value) > 4
-            or not all(isinstance(v, str) and 0 < len(v.strip()) <= 80 for v in value)
-        ):
-            raise forms.ValidationError("Enter up to 4 questions of at most 80 characters.")
-        return [v.strip() for v in value]
+        return list(self._rule("starter_prompts"))
 
     def clean_triggers(self) -> dict[str, Any]:
-        try:
-            return triggers_validate(self.cleaned_data.get("triggers"))
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+        return dict(self._rule("triggers"))
 
     def clean_rate_limits(self) -> dict[str, int]:
-        try:
-            return limit_overrides_validate(self.cleaned_data.get("rate_limits"))
-        except ValueError as exc:
-            raise forms.ValidationError(str(exc)) from None
+        return dict(self._rule("rate_limits"))
+
+    def clean_theme(self) -> dict[str, Any]:
+        return dict(self._rule("theme"))
+
+    def clean_features(self) -> list[str]:
+        return list(self._rule("features"))
+
+    def clean_custom_css(self) -> str:
+        return str(self._rule("custom_css"))
+
+    def clean_core_version(self) -> str:
+        return str(self._rule("core_version"))
 
 
 class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):
@@ -78,7 +83,21 @@ class WidgetConfigInline(WorkspaceScopedInline, admin.StackedInline):
     verbose_name = "Widget"
 
 
-AUDITED_WIDGET_FIELDS = ("allowed_domains", "rate_limits")
+AUDITED_WIDGET_FIELDS = ("allowed_domains", "rate_limits", "core_version")
+LLM_FIELDS = (
+    "responder",
+    "system_prompt",
+    "llm_base_url",
+    "llm_model",
+    "llm_max_output_tokens",
+    "llm_timeout_seconds",
+    "monthly_token_budget",
+    "customer_daily_token_budget",
+)
+# When a person takes over (conversations.handoff) and when the team answers.
+HANDOFF_FIELDS = ("handoff_keywords", "handoff_vip_attribute", "business_hours", "away_message")
+# Where the agent's key goes: changes are audited (never the key itself).
+AUDITED_LLM_FIELDS = ("responder", "llm_base_url", "llm_model")
 
 
 class AgentForm(forms.ModelForm):
@@ -93,7 +112,59 @@ class AgentForm(forms.ModelForm):
             "pii_masking",
             "pii_region",
             "identity_required",
+            *LLM_FIELDS,
+            *HANDOFF_FIELDS,
         ]
+
+    # Write-only: the key is sealed on save and never rendered back.
+    llm_api_key = forms.CharField(
+        label="API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="The model server's key, stored sealed and never shown again. Leave empty "
+        "to keep the current one.",
+    )
+    llm_api_key_clear = forms.BooleanField(
+        label="Forget the stored API key",
+        required=False,
+        help_text="Use LLM_API_KEY from the environment instead.",
+    )
+
+    def clean_llm_timeout_seconds(self) -> int:
+        seconds = int(self.cleaned_data.get("llm_timeout_seconds") or 0)
+        if not 1 <= seconds <= 120:
+            raise forms.ValidationError("Between 1 and 120 seconds.")
+        return seconds
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("responder") == Agent.ResponderKind.LLM and not (
+            (cleaned.get("llm_base_url") or settings.LLM_BASE_URL)
+            and (cleaned.get("llm_model") or settings.LLM_MODEL)
+        ):
+            raise forms.ValidationError(
+                "A language model needs a server URL and a model name, here or in "
+                "LLM_BASE_URL and LLM_MODEL."
+            )
+        return cleaned
+
+    def clean_handoff_keywords(self) -> list[str]:
+        value: Any = self.cleaned_data.get("handoff_keywords") or []
+        if (
+            not isinstance(value, list)
+            or len(value) > 50
+            or not all(isinstance(v, str) and 0 < len(v.strip()) <= 60 for v in value)
+        ):
+            raise forms.ValidationError(
+                'Enter a JSON list of up to 50 words or phrases, e.g. ["refund", "lawyer"].'
+            )
+        return [v.strip() for v in value]
+
+    def clean_business_hours(self) -> dict[str, Any]:
+        try:
+            return business_hours_validate(self.cleaned_data.get("business_hours"))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
     def clean_pii_masking(self) -> Any:
         value = self.cleaned_data.get("pii_masking") or {}
@@ -116,12 +187,21 @@ class AgentAdmin(WorkspaceScopedAdmin):
     list_display = ["name", "public_id", "workspace", "is_active", "created_at"]
     list_filter = ["is_active", "workspace"]
     search_fields = ["name", "public_id"]
-    readonly_fields = ["public_id", "embed_snippet", "identity", "created_at", "updated_at"]
+    readonly_fields = [
+        "public_id",
+        "embed_snippet",
+        "widget_releases",
+        "identity",
+        "llm_api_key_status",
+        "created_at",
+        "updated_at",
+    ]
     fields = [
         "workspace",
         "name",
         "public_id",
         "embed_snippet",
+        "widget_releases",
         "greeting",
         "avatar_url",
         "is_active",
@@ -129,10 +209,23 @@ class AgentAdmin(WorkspaceScopedAdmin):
         "pii_region",
         "identity_required",
         "identity",
+        "responder",
+        "system_prompt",
+        "llm_base_url",
+        "llm_model",
+        "llm_api_key_status",
+        "llm_api_key",
+        "llm_api_key_clear",
+        "llm_max_output_tokens",
+        "llm_timeout_seconds",
+        "monthly_token_budget",
+        "customer_daily_token_budget",
+        *HANDOFF_FIELDS,
         "created_at",
         "updated_at",
     ]
-    inlines = [WidgetConfigInline, KnowledgeArticleInline]
+    inlines = [WidgetConfigInline, KnowledgeArticleInline, McpServerInline]
+    actions = [duplicate_agents]
 
     def get_urls(self) -> list[URLPattern]:
         def identity(request: HttpRequest, object_id: str) -> HttpResponse:
@@ -143,12 +236,34 @@ class AgentAdmin(WorkspaceScopedAdmin):
                 "<path:object_id>/identity/",
                 self.admin_site.admin_view(identity),
                 name="agents_agent_identity",
-            )
+            ),
+            *release_urls(self),  # widgets.admin_releases: publish, rollback, presets, JSON
         ]
         return custom + super().get_urls()
 
     def save_model(self, request: HttpRequest, obj: Agent, form: Any, change: bool) -> None:
+        new_key = form.cleaned_data.get("llm_api_key") or ""
+        forget_key = bool(form.cleaned_data.get("llm_api_key_clear")) and not new_key
+        had_key = bool(obj.llm_api_key_sealed)
+        if new_key or forget_key:
+            agent_llm_key_assign(agent=obj, api_key=new_key)
         super().save_model(request, obj, form, change)
+        llm_changes = {
+            name: {"from": form.initial.get(name), "to": getattr(obj, name)}
+            for name in AUDITED_LLM_FIELDS
+            if name in form.changed_data
+        }
+        key_now = "set" if new_key else "unset" if forget_key and had_key else None
+        if key_now:  # that it changed, never the key
+            llm_changes["llm_api_key"] = {"from": "set" if had_key else "unset", "to": key_now}
+        if change and llm_changes:
+            audit_record(
+                action="agent.llm_changed",
+                target=obj.public_id,
+                actor=request.user,
+                workspace_id=obj.workspace_id,
+                changes=llm_changes,
+            )
         if change and "identity_required" in form.changed_data:
             audit_record(
                 action="identity.required",
@@ -222,6 +337,16 @@ class AgentAdmin(WorkspaceScopedAdmin):
             snippet_configured(obj.public_id),
             snippet_zero_config(obj.public_id),
         )
+
+    @admin.display(description="Widget releases")
+    def widget_releases(self, obj: Agent) -> str:
+        return releases_summary(obj)
+
+    @admin.display(description="API key")
+    def llm_api_key_status(self, obj: Agent) -> str:
+        if obj.llm_api_key_sealed:
+            return "Set (sealed; type a new one below to replace it)."
+        return "Not set: LLM_API_KEY from the environment is used."
 
     @admin.display(description="Identity verification")
     def identity(self, obj: Agent) -> str:

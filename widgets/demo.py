@@ -12,7 +12,9 @@ from django.db.models import F
 from agents.models import Agent, KnowledgeArticle, Membership, Workspace
 from customers.keys import identity_secret_rotate, live_keys
 from customers.models import IdentityKey
+from widgets.demo_experiments import demo_alert_seed, demo_experiment_seed
 from widgets.models import WidgetConfig
+from widgets.releases import widget_publish
 
 DEMO_WORKSPACE = "acme-outdoor"
 DEMO_AGENT_NAME = "Acme Support"
@@ -118,11 +120,17 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
         KnowledgeArticle.objects.update_or_create(
             agent=agent, title=title, defaults={"body": body, "source_url": url}
         )
+    # The demo shows draft and publish: v1 is live; edits in the admin wait for "Publish".
+    config.refresh_from_db()
+    if config.published_release_id is None:
+        widget_publish(agent=agent, by=admin_user, note="Initial release (demo seed)")
     # The demo site signs its customers' tokens with this key (serve_demo). Made only when
     # the agent has no live one, so reseeding never rotates the secret under a running demo.
     identity_key = demo_identity_key(agent)
     if identity_key is None:
         identity_key, _ = identity_secret_rotate(agent_pk=agent.pk, workspace_id=workspace.pk)
+    demo_experiment_seed(agent)  # docs/experiments.md
+    demo_alert_seed(agent)  # docs/monitoring.md
     return DemoSeed(
         agent=agent,
         admin_username="admin",

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 def default_theme() -> dict[str, str]:
@@ -52,8 +56,124 @@ class WidgetConfig(models.Model):
         blank=True,
         help_text='Overrides of the default limits, e.g. {"session_per_ip": 100}.',
     )
+    # --- Releases (widgets.releases): the fields above are the draft ---------------------
+    published_release = models.ForeignKey(
+        "WidgetRelease",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="What live widgets show. Empty: the draft itself (never published).",
+    )
+    core_version = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Pin the widget code to one build (e.g. 2.0.0-GCG5SKNW); empty follows "
+        "the stable channel.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"Widget of {self.agent.name}"
+
+    # A guard, not business logic: only widgets.releases moves the live pointer (always
+    # with update_fields). A full save of an instance read before a publish — an admin form
+    # open while someone publishes — must not put the older release back live.
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "published_release"
+            ]
+        super().save(*args, **kwargs)
+
+
+class ReleaseImmutable(Exception):
+    """A published release was about to change or vanish on its own."""
+
+
+class WidgetRelease(models.Model):
+    """A published, immutable snapshot of an agent's public widget config (one version).
+
+    Written only by `widgets.releases`; a rollback publishes an older snapshot again as a
+    new version (`rollback_of`), so history is never rewritten.
+    """
+
+    workspace_path = "agent__workspace"
+
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.CASCADE, related_name="widget_releases"
+    )
+    version = models.PositiveIntegerField()
+    # The shape of widgets.selectors.PublicConfig, as the draft built it at publish time.
+    snapshot = models.JSONField()
+    note = models.CharField(max_length=500, blank=True)
+    rollback_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["agent", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["agent", "version"], name="uniq_widget_release")
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.version} of agent {self.agent_id}"
+
+    # A guard, not business logic: what visitors were shown must stay provable. Deleting
+    # the agent still removes its releases (the cascade does not call delete()).
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ReleaseImmutable("A release never changes: publish a new version instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ReleaseImmutable("A release is kept for the record: roll back instead.")
+
+
+class CoreBuild(models.Model):
+    """One build of the widget core: immutable, content-hashed, registered from the build's
+    `dist/releases.json` by `manage.py widget_core_register`. Not tenant-owned."""
+
+    version = models.CharField(max_length=40, unique=True)
+    # Static names (under STATIC_URL), e.g. "widget/core.GCG5SKNW.js".
+    path = models.CharField(max_length=200, unique=True)
+    integrity = models.CharField(max_length=120, help_text="sha384-… of the core file")
+    loader_path = models.CharField(
+        max_length=200, blank=True, help_text="The loader built with this core (for SRI)."
+    )
+    loader_integrity = models.CharField(max_length=120, blank=True)
+    size_raw = models.PositiveIntegerField(default=0)
+    size_gzip = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, help_text="When it was built.")
+    registered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.version
+
+
+class CoreChannel(models.Model):
+    """A named pointer to a build: "stable" is what every unpinned agent loads."""
+
+    class Name(models.TextChoices):
+        STABLE = "stable", "Stable"
+
+    name = models.CharField(max_length=20, choices=Name.choices, unique=True)
+    build = models.ForeignKey(CoreBuild, on_delete=models.PROTECT, related_name="channels")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.build.version}"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from django.core.cache import cache
 
@@ -28,6 +29,8 @@ class WidgetAccess:
     rate_limits: dict[str, int]
     # A default, so an entry cached before this field existed still reads.
     identity_required: bool = False
+    # The widget code build this agent is pinned to; empty follows the stable channel.
+    core_version: str = ""
 
 
 def widget_access_for(agent_public_id: str) -> WidgetAccess | None:
@@ -52,6 +55,7 @@ def widget_access_for(agent_public_id: str) -> WidgetAccess | None:
         allowed_domains=list(config.allowed_domains) if config else [],
         rate_limits=dict(config.rate_limits or {}) if config else {},
         identity_required=agent.identity_required,
+        core_version=config.core_version if config else "",
     )
     cache.set(key, access, ALLOWED_CACHE_SECONDS)
     return access
@@ -105,8 +109,24 @@ class PublicConfig(TypedDict):
 
 
 def widget_public_config(agent: Agent) -> PublicConfig:
-    """What the widget needs to draw itself; nothing private."""
-    config = WidgetConfig.objects.filter(agent=agent).first()
+    """What live widgets draw: the published release (widgets.releases), or the draft for
+    an agent that never published. Nothing private, nothing per visitor."""
+    config = WidgetConfig.objects.filter(agent=agent).select_related("published_release").first()
+    draft = widget_draft_public_config(agent, config)
+    release = config.published_release if config else None
+    if release is None:
+        return draft
+    # Fields added to PublicConfig after this release was made come from the draft.
+    live = cast(dict[str, Any], dict(draft))
+    live.update({k: copy.deepcopy(v) for k, v in release.snapshot.items() if k in live})
+    live["agentId"] = agent.public_id
+    return cast(PublicConfig, live)
+
+
+def widget_draft_public_config(agent: Agent, config: WidgetConfig | None = None) -> PublicConfig:
+    """The public config as the draft would show it: what "Publish" snapshots."""
+    if config is None:
+        config = WidgetConfig.objects.filter(agent=agent).first()
     return {
         "agentId": agent.public_id,
         "name": agent.name,

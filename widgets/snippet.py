@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
+
+from widgets.core_builds import core_build_pinned
 
 
 def embed_snippet(agent_public_id: str, *, base_url: str | None = None) -> str:
@@ -16,3 +20,79 @@ def embed_snippet(agent_public_id: str, *, base_url: str | None = None) -> str:
 def embed_snippet_zero_config(agent_public_id: str, *, base_url: str | None = None) -> str:
     base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
     return f'<script async src="{base}/widget.js" data-agent-id="{agent_public_id}"></script>'
+
+
+def asset_url(static_name: str, *, base_url: str | None = None) -> str:
+    """An immutable asset's absolute URL on the platform's public host. The versioned
+    loader imports its core from `<its own origin>/static/...`, so both live there."""
+    static_url = settings.STATIC_URL or "/static/"
+    if static_url.startswith(("http://", "https://")):
+        return f"{static_url.rstrip('/')}/{static_name}"
+    base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
+    return f"{base}/{static_url.strip('/')}/{static_name}"
+
+
+def embed_snippet_pinned(
+    agent_public_id: str,
+    *,
+    loader_url: str,
+    loader_integrity: str,
+    core_url: str,
+    core_integrity: str,
+) -> str:
+    """The snippet fixed to one widget build, every file checked by Subresource Integrity:
+    the versioned loader, and its core through a modulepreload the loader's import reuses.
+    It never changes by itself: moving to another build means pasting a new snippet."""
+    return (
+        f'<script>window.CustomerAgent = {{ agentId: "{agent_public_id}" }};</script>\n'
+        f'<link rel="modulepreload" href="{core_url}" integrity="{core_integrity}" '
+        'crossorigin="anonymous">\n'
+        f'<script async src="{loader_url}" integrity="{loader_integrity}" '
+        'crossorigin="anonymous"></script>'
+    )
+
+
+class PinnedSnippet(TypedDict):
+    version: str
+    loaderUrl: str
+    loaderIntegrity: str
+    coreUrl: str
+    coreIntegrity: str
+    snippet: str
+
+
+class Snippets(TypedDict):
+    agentId: str
+    configured: str
+    zeroConfig: str
+    coreVersion: str  # empty: the stable channel
+    pinned: PinnedSnippet | None  # only for an agent pinned to a build that has a loader
+
+
+def widget_snippets(agent_public_id: str, core_version: str = "") -> Snippets:
+    """Both snippet forms, and for an agent pinned to a build, the form with integrity."""
+    build = core_build_pinned(core_version)
+    pinned: PinnedSnippet | None = None
+    if build is not None and build.loader_path:
+        loader_url, core_url = asset_url(build.loader_path), asset_url(build.path)
+        pinned = {
+            "version": build.version,
+            "loaderUrl": loader_url,
+            "loaderIntegrity": build.loader_integrity,
+            "coreUrl": core_url,
+            "coreIntegrity": build.integrity,
+            "snippet": embed_snippet_pinned(
+                agent_public_id,
+                loader_url=loader_url,
+                loader_integrity=build.loader_integrity,
+                core_url=core_url,
+                core_integrity=build.integrity,
+            ),
+        }
+    return {
+        "agentId": agent_public_id,
+        "configured": embed_snippet(agent_public_id),
+        "zeroConfig": embed_snippet_zero_config(agent_public_id),
+        "coreVersion": core_version,
+        "pinned": pinned,
+    }

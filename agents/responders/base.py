@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +21,13 @@ class Reply:
     answered: bool
     sources: list[dict[str, Any]] = field(default_factory=list)
     handoff_suggested: bool = False
+    # What tools returned for the widget to show, e.g. product cards.
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    # Short answers the visitor can send with one tap (tools' ToolResult.quick_replies).
+    quick_replies: list[str] = field(default_factory=list)
+    # Facts about how the reply was made, stored with it: model, token usage, latency,
+    # why a fallback answered.
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,11 +59,20 @@ class Responder(Protocol):
         question: str,
         history: list[HistoryItem],
         customer: CustomerContext | None = None,
-    ) -> Reply: ...
+        conversation_id: str = "",
+        owner_key: str = "",
+        on_delta: Callable[[str], None] | None = None,
+    ) -> Reply:
+        """`conversation_id` and `owner_key` (whose conversation, for budgets and tools)
+        are empty outside a conversation. A responder that streams calls `on_delta` with
+        each piece of text as it is produced; the reply's text is the final word."""
+        ...
 
 
 def responder_for(agent: Agent) -> Responder:
-    # Only the knowledge-base responder exists so far; an LLM responder plugs in here.
     from agents.responders.knowledge import KnowledgeBaseResponder
+    from agents.responders.llm import LlmResponder
 
+    if agent.responder == agent.ResponderKind.LLM:
+        return LlmResponder()
     return KnowledgeBaseResponder()

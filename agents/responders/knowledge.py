@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from agents.knowledge import best_passage, search_articles
 from agents.models import Agent
 from agents.responders.base import CustomerContext, HistoryItem, Reply
@@ -22,6 +24,9 @@ class KnowledgeBaseResponder:
         question: str,
         history: list[HistoryItem],
         customer: CustomerContext | None = None,
+        conversation_id: str = "",
+        owner_key: str = "",
+        on_delta: Callable[[str], None] | None = None,  # answers in one piece
     ) -> Reply:
         results = search_articles(agent=agent, question=question)
         if not results:

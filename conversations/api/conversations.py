@@ -15,10 +15,18 @@ from django.shortcuts import get_object_or_404
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations.models import Conversation, Message
+from conversations.staff import (
+    conversation_release,
+    conversation_resolve,
+    conversation_take,
+    staff_note,
+    staff_reply,
+)
 from security.errors import InvalidRequest
 from security.scoping import scope_to_user
 
@@ -175,10 +183,38 @@ class ConversationScoped(generics.GenericAPIView[Any]):
         return self._conversation
 
 
+class StaffMessageIn(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=4000)
+    internal = serializers.BooleanField(default=False, help_text="An internal note.")
+
+
+def _staff_user(request: Request) -> Any:
+    """Staff actions are a person's: an API key may read but not speak for anyone."""
+    if getattr(request.user, "api_workspace_id", None) is not None:
+        raise PermissionDenied("Replies, notes and assignments need a staff user's token.")
+    return request.user
+
+
 class MessageList(ConversationScoped, generics.ListAPIView[Message]):
-    """The transcript, oldest first, internal notes included (`?after=<message id>`)."""
+    """The transcript, oldest first, internal notes included (`?after=<message id>`).
+
+    POST a staff reply (sent to the visitor at once) or, with `internal`, a note.
+    """
 
     serializer_class = MessageIO
+
+    @extend_schema(request=StaffMessageIn, responses={201: MessageIO})
+    def post(self, request: Request, conversation_id: str) -> Response:
+        body = StaffMessageIn(data=request.data)
+        body.is_valid(raise_exception=True)
+        conversation = self.conversation()
+        action = staff_note if body.validated_data["internal"] else staff_reply
+        message = action(
+            user=_staff_user(request),
+            conversation_id=conversation.public_id,
+            text=body.validated_data["text"],
+        )
+        return Response(MessageIO(message).data, status=201)
 
     def get_queryset(self) -> QuerySet[Message]:
         if getattr(self, "swagger_fake_view", False):
@@ -190,3 +226,31 @@ class MessageList(ConversationScoped, generics.ListAPIView[Message]):
                 raise InvalidRequest("'after' is not a message of this conversation.")
             rows = rows.filter(id__gt=anchor)
         return rows.order_by("id")
+
+
+class TakeIn(serializers.Serializer[Any]):
+    force = serializers.BooleanField(default=False, help_text="Take it from a colleague.")
+
+
+class ConversationAction(ConversationScoped):
+    """POST take / release / resolve: the same services as the live inbox."""
+
+    serializer_class = ConversationIO
+    action_name = ""
+
+    @extend_schema(request=TakeIn, responses=ConversationIO)
+    def post(self, request: Request, conversation_id: str) -> Response:
+        user = _staff_user(request)
+        public_id = self.conversation().public_id
+        if self.action_name == "take":
+            body = TakeIn(data=request.data)
+            body.is_valid(raise_exception=True)
+            conversation = conversation_take(
+                user=user, conversation_id=public_id, force=body.validated_data["force"]
+            )
+        elif self.action_name == "release":
+            conversation = conversation_release(user=user, conversation_id=public_id)
+        else:
+            conversation = conversation_resolve(user=user, conversation_id=public_id)
+        fresh = conversations_visible_to(user).get(pk=conversation.pk)
+        return Response(ConversationIO(fresh).data)

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.models import Agent
+from conversations.greetings import session_greeting
 from conversations.identity import SessionIdentity, customer_out, session_identify
 from conversations.models import Conversation
 from conversations.parties import Party
@@ -32,6 +33,7 @@ from security.errors import (
 )
 from security.http import json_object_body, optional_str
 from widgets.api.public import PublicWidgetView
+from widgets.experiments import config_with_overrides, visitor_assignment
 from widgets.selectors import agent_for_widget, widget_access_for, widget_public_config
 
 ERRORS = {
@@ -50,13 +52,18 @@ def _session_response(
     *, party: Party, issued: IssuedSession, agent: Agent, customer: Customer | None
 ) -> dict[str, Any]:
     conversation = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
+    # The visitor's A/B variants (sticky by visitor id) change the config they are shown.
+    assignment = visitor_assignment(agent_public_id=agent.public_id, visitor_id=party.visitor_id)
+    config = config_with_overrides(widget_public_config(agent), assignment.overrides)
+    # A verified customer's personalized greeting, from last time; a fresh one follows.
+    config["greeting"] = session_greeting(agent=agent, customer=customer) or config["greeting"]
     return {
         "token": issued.token,
         "refreshToken": issued.refresh_token,
         "expiresAt": issued.expires_at.isoformat().replace("+00:00", "Z"),
         "visitorId": party.visitor_id,
-        "config": widget_public_config(agent),
-        "variants": {},
+        "config": config,
+        "variants": assignment.variants,
         "customer": customer_out(customer),
         "conversation": _conversation_out(conversation) if conversation else None,
     }

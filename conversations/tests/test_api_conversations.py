@@ -97,3 +97,38 @@ def test_another_workspace_gets_404_and_nothing_else(
 
 def test_anonymous_callers_are_refused(threads: Any) -> None:
     assert APIClient().get("/api/v2/conversations/").status_code == 401
+
+
+def test_staff_reply_note_take_release_resolve_over_the_api(
+    teammate: Any, threads: dict[str, Conversation]
+) -> None:
+    conversation = threads["waiting"]
+    base = f"/api/v2/conversations/{conversation.public_id}"
+    taken = api(teammate).post(f"{base}/take", {}, format="json")
+    assert taken.status_code == 200, taken.content
+    assert (taken.json()["status"], taken.json()["assignedTo"]) == ("assigned", "teammate")
+    reply = api(teammate).post(f"{base}/messages", {"text": "Hi, Sam here"}, format="json")
+    assert reply.status_code == 201 and reply.json()["role"] == "staff"
+    note = api(teammate).post(
+        f"{base}/messages", {"text": "check the order", "internal": True}, format="json"
+    )
+    assert note.status_code == 201 and note.json()["role"] == "note"
+    released = api(teammate).post(f"{base}/release", {}, format="json").json()
+    assert released["status"] == "bot" and released["assignedTo"] is None
+    resolved = api(teammate).post(f"{base}/resolve", {}, format="json").json()
+    assert resolved["status"] == "resolved" and resolved["resolvedBy"] == "human"
+    assert api(teammate).post(f"{base}/messages", {"text": ""}, format="json").status_code == 400
+
+
+def test_api_keys_read_but_do_not_speak_for_staff(
+    agent: Agent, threads: dict[str, Conversation], outsider: Any
+) -> None:
+    from agents.api_keys import api_key_issue
+
+    _, plain = api_key_issue(workspace_id=agent.workspace_id, name="bot", can_write=True)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {plain}")
+    base = f"/api/v2/conversations/{threads['waiting'].public_id}"
+    assert client.get(base).status_code == 200
+    assert client.post(f"{base}/take", {}, format="json").status_code == 403
+    assert api(outsider).post(f"{base}/resolve", {}, format="json").status_code == 404

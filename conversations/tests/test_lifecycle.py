@@ -17,6 +17,8 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 async def resolved_conversation(agent, communicator) -> Conversation:
     await communicator.send_json_to({"type": "message.send", "clientId": "c-1", "text": "Hi"})
     ack = (await frames_until(communicator, lambda f: f["type"] == "message.ack"))[-1]
+    # The agent's answer first: arriving after the resolution it would race the checks below.
+    await frames_until(communicator, lambda f: f["type"] == "message" and f["role"] == "agent")
     conversation = await sync_to_async(
         lambda: Conversation.objects.get(messages__public_id=ack["id"])
     )()

@@ -60,10 +60,15 @@ def test_the_admin_refuses_a_bad_pii_config_and_audits_a_good_one(owner, agent) 
         "greeting": agent.greeting,
         "is_active": "on",
         "pii_region": "fr",
+        "responder": "knowledge",
+        "llm_max_output_tokens": "600",
+        "llm_timeout_seconds": "20",
         "widget_config-TOTAL_FORMS": "0",
         "widget_config-INITIAL_FORMS": "0",
         "articles-TOTAL_FORMS": "0",
         "articles-INITIAL_FORMS": "0",
+        "mcp_servers-TOTAL_FORMS": "0",
+        "mcp_servers-INITIAL_FORMS": "0",
     }
     bad = client.post(
         f"/admin/agents/agent/{agent.pk}/change/", {**form, "pii_masking": '{"kinds": ["dna"]}'}

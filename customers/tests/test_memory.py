@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -83,6 +84,9 @@ def test_responders_receive_the_customer_and_their_memory(
             question: str,
             history: list[HistoryItem],
             customer: CustomerContext | None = None,
+            conversation_id: str = "",
+            owner_key: str = "",
+            on_delta: Callable[[str], None] | None = None,
         ) -> Reply:
             seen.append(customer)
             return Reply(text="ok", answered=True)

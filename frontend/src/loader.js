@@ -4,7 +4,10 @@
 import { createApi } from './loader/api.js';
 import { isWidgetApi, platformBase, readConfig, shopifyCustomerId, storagePrefix } from './loader/config.js';
 
-/* global __CORE_PATH__ -- replaced at build time with the content-hashed core path */
+/* global __CORE_PATH__, __PINNED__ -- set at build time (build.mjs). /widget.js imports
+   /widget/core.js?agent=<id>, which redirects (cached a minute) to the agent's immutable
+   core: its pinned build or the stable channel's. A versioned loader (loader.<hash>.js)
+   imports its own build's hashed core directly, for Subresource Integrity. */
 
 const CHAT_ICON = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
 
@@ -84,7 +87,9 @@ const LAUNCHER_CSS =
     return (
       loading ||
       // Browsers remember a failed module fetch per URL, so a retry needs a new URL.
-      (loading = import(base + __CORE_PATH__ + (failures ? `?retry=${failures}` : ''))
+      (loading = import(
+        base + __CORE_PATH__ + (__PINNED__ ? '' : `?agent=${config.agentId}` + (failures ? `&retry=${failures}` : '')),
+      )
         .then(
           (mod) => {
             const ctx = { base, agentId: config.agentId, config, host, shadowRoot: root, launcher, api, emit };

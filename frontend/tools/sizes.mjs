@@ -1,7 +1,8 @@
 // Size accounting for the build: what the browser downloads is the gzipped size.
 import { gzipSync } from 'node:zlib';
 
-export const BUDGETS = { loader: 2048, core: 24576 }; // bytes, gzipped
+// bytes, gzipped; the versioned loader (static/widget/loader.<hash>.js) is the loader too
+export const BUDGETS = { loader: 2048, core: 24576, versionedLoader: 2048 };
 
 export const measure = (buffer) => ({ raw: buffer.length, gzip: gzipSync(buffer, { level: 9 }).length });
 

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.services import EventSource, events_record, events_validate
 from customers.sessions import session_token_verify
-from security.domains import parse_origin
+from security.domains import origin_allowed, parse_origin
 from security.errors import InvalidSessionToken, OriginNotAllowed
 from security.http import json_object_body, optional_str
 from widgets.api.public import PublicWidgetView
+from widgets.experiments import visitor_assignment
 from widgets.selectors import widget_access_for
 
 
@@ -24,17 +26,24 @@ class EventsView(PublicWidgetView):
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
+        received_at = timezone.now()
         data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
         session = session_token_verify(optional_str(data, "token", max_length=4096) or "")
+        claimed_agent = optional_str(data, "agentId", max_length=40)
+        if claimed_agent is not None and claimed_agent != session.agent_id:
+            raise InvalidSessionToken("This session token belongs to another agent.")
         origin = str(request.headers.get("Origin", ""))
         if origin != session.origin:
             raise OriginNotAllowed("This session token was issued to another website.")
         access = widget_access_for(session.agent_id)
         if access is None:
             raise InvalidSessionToken()
+        # The agent may have dropped this site since the token was issued.
+        if not origin_allowed(origin, access.allowed_domains):
+            raise OriginNotAllowed()
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
         self.throttle("events_per_visitor", session.visitor_id, access.rate_limits)
-        events = events_validate(data.get("events"))
+        events = events_validate(data.get("events"), received_at=received_at)
         workspace_id = access.workspace_id
         parsed = parse_origin(origin)
         accepted = events_record(
@@ -44,6 +53,10 @@ class EventsView(PublicWidgetView):
                 domain=parsed.host if parsed else "",
                 session_id=session.visitor_id,
                 customer_id=str(session.customer_id) if session.customer_id else None,
+                # The running experiment's variant, as the server assigns it (not as claimed).
+                variant=visitor_assignment(
+                    agent_public_id=session.agent_id, visitor_id=session.visitor_id
+                ).label,
             ),
             events=events,
         )

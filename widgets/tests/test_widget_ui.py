@@ -166,7 +166,8 @@ def test_api_calls_made_before_the_core_loads_are_replayed(sites, browser) -> No
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     # Hold the core back until the calls are made, so they are certainly made before load.
     held: list[Any] = []
-    page.route("**/static/widget/core.*.js", lambda route: held.append(route))
+    # The loader asks /widget/core.js?agent=…, which redirects to the hashed core.
+    page.route("**/widget/core.js?agent=*", lambda route: held.append(route))
     page.goto(sites.demo_url, wait_until="commit")
     page.wait_for_function("() => typeof window.CustomerAgent?.on === 'function'")
     core_loaded = page.evaluate(

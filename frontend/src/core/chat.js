@@ -10,6 +10,7 @@
 //   'sent'     {clientId, text, createdAt}, a message the visitor wrote in this tab (for other tabs)
 //   'csat'     null | {conversationId, phase: 'prompt' | 'thanks'}  the rating prompt to show
 //   'rated'    {conversationId, score}  the server acknowledged this tab's rating
+//   'greeting' string, a personalized greeting that replaces the config's (verified customers)
 
 import { historyFetch, isRetryable, sessionCreate, sessionRefresh, WidgetError } from './http.js';
 import { reconnectDelay } from './backoff.js';
@@ -254,7 +255,7 @@ export function createChat({
     if (session && !state.fatal && (wantsLive || state.conversationId || outbox.list().length)) connection.start();
   }
 
-  const SHARED_FRAMES = ['message.ack', 'message', 'message.delta', 'typing', 'conversation.status', 'csat.ack'];
+  const SHARED_FRAMES = ['message.ack', 'message', 'message.delta', 'typing', 'conversation.status', 'csat.ack', 'greeting'];
 
   function handleFrame(frame) {
     if (SHARED_FRAMES.includes(frame.type)) onEvent('frame', frame);
@@ -283,6 +284,8 @@ export function createChat({
         return onStatusFrame(frame);
       case 'csat.ack':
         return onCsatAck(String(frame.conversationId || ''));
+      case 'greeting':
+        return onGreeting(frame);
       case 'error':
         return onEvent('error', { code: String(frame.code || 'error'), message: String(frame.message || ''), fatal: false });
       default:
@@ -307,6 +310,14 @@ export function createChat({
     if ((state.csat && state.csat.conversationId === id) || (Array.isArray(rated) && rated.includes(id))) return;
     pendingCsat = null;
     setCsat({ conversationId: id, phase: 'prompt' });
+  }
+
+  /** A greeting computed for this customer after the session began; it replaces the config's. */
+  function onGreeting(frame) {
+    const text = typeof frame.text === 'string' ? frame.text.trim().slice(0, 500) : '';
+    if (!text) return;
+    state.config = { ...(state.config || {}), greeting: text };
+    onEvent('greeting', text);
   }
 
   function onCsatAck(id) {

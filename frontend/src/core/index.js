@@ -149,6 +149,12 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       panel.showError(fatal ? t('unavailable') : code === 'message_too_long' ? t('tooLong', { max: MAX_MESSAGE_LENGTH }) : message, { fatal });
     },
     csat: (csat) => panel.setCsat(csat),
+    greeting(text) {
+      panel.setGreeting(text);
+      // The next page view paints it at once (the session answer carries it too).
+      const stored = store.read('config');
+      if (stored && typeof stored === 'object') store.write('config', { ...stored, greeting: text });
+    },
     rated: (rating) => emit('csat', rating), // the server records the analytics event itself
     frame: (frame) => tabs.post({ type: 'frame', frame }),
     sent: (entry) => tabs.post({ type: 'local', entry }),

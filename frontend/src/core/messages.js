@@ -35,10 +35,11 @@ const MAX_ITEMS = 10;
 const str = (value) => (typeof value === 'string' && value.trim() ? value.trim() : null);
 const httpUrl = (value) => (str(value) && /^https?:\/\//i.test(value.trim()) ? value.trim() : null);
 
-/** Buttons and quick replies: `{label, value?, url?}` with a label; the rest is dropped. */
+/** Buttons and quick replies: `{label, value?, url?}` (or just the text) with a label; the rest is dropped. */
 function normalizeChoices(raws) {
   if (!Array.isArray(raws)) return [];
   return raws
+    .map((raw) => (typeof raw === 'string' ? { label: raw } : raw))
     .filter((raw) => raw && str(raw.label))
     .slice(0, MAX_ITEMS)
     .map((raw) => {

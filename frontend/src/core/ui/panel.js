@@ -142,6 +142,7 @@ export function createPanel({ strings, onSend, onTyping, onClose, onRate = () =>
       messages.setStarters(starterPrompts(config));
       footer.hidden = Array.isArray(config.features) && config.features.includes('white_label');
     },
+    setGreeting: (text) => messages.setGreeting(text),
     renderMessages(list, { follow = false } = {}) {
       const stick = follow || nearBottom();
       messages.render(list);

@@ -46,7 +46,7 @@ overflow:hidden;background:rgba(255,255,255,.22);font-weight:600;font-size:16px}
 .md code{font:12.5px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:rgba(127,127,127,.15);padding:1px 4px;border-radius:4px}
 .md pre{white-space:pre;overflow-x:auto;padding:8px;background:rgba(127,127,127,.12);border-radius:6px}
 .md pre code{padding:0;background:none}
-.cds{display:flex;gap:8px;overflow-x:auto;align-self:stretch;padding-bottom:4px}
+.cds{flex:none;display:flex;gap:8px;overflow-x:auto;align-self:stretch;padding-bottom:4px}
 .cd{flex:none;width:200px;display:flex;flex-direction:column;gap:4px;padding-bottom:8px;background:var(--bub);border:1px solid var(--line);border-radius:12px;overflow:hidden}
 .cd img{display:block;width:100%;height:auto;aspect-ratio:16/9;object-fit:cover;background:var(--line)}
 .cdt,.pr{padding:0 10px}.cdt{font-weight:600}.cdt a{color:inherit}

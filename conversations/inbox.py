@@ -1,0 +1,220 @@
+"""The staff inbox websocket (`/ws/inbox/`): authenticate, join, translate frames.
+
+Authenticated by the admin's session cookie (the route is wrapped in Channels'
+AuthMiddlewareStack). Refused with 4403 when the page is not the platform's own (a
+foreign `Origin`: cross-site websocket hijacking), 4401 for an anonymous user and 4403
+for one who is not active staff of at least one workspace. The consumer joins one group
+per workspace of the user; rules live in `conversations.staff`, reads in
+`conversations.inbox_selectors`. Frames are documented in docs/inbox.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from conversations import staff
+from conversations.consumers import (
+    CLOSE_FORBIDDEN,
+    CLOSE_RATE_LIMITED,
+    CLOSE_UNAUTHORIZED,
+    MAX_FRAME_BYTES,
+    in_db_thread,
+)
+from conversations.inbox_selectors import (
+    conversation_detail,
+    inbox_conversations,
+    inbox_workspace_ids,
+    person_out,
+    staff_message_out,
+)
+from conversations.realtime import inbox_group
+from security.errors import ApiError
+from security.limits import limit_for
+from security.ratelimit import arate_limit_hit
+from security.same_origin import same_origin
+
+logger = logging.getLogger(__name__)
+
+# Channel-layer events this consumer forwards without touching the database.
+FORWARD_ONLY_EVENTS = frozenset({"inbox.message", "inbox.conversation", "inbox.typing"})
+
+
+def _header(scope: dict[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+class InboxConsumer(AsyncJsonWebsocketConsumer):
+    user: Any
+    groups_joined: list[str]
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        # Accept first so the close code reaches the browser (a refused handshake has none).
+        await self.accept()
+        if not same_origin(_header(self.scope, b"origin"), _header(self.scope, b"host")):
+            logger.warning(
+                "inbox socket refused: foreign origin %r", _header(self.scope, b"origin")
+            )
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHORIZED)
+            return
+        if not (user.is_active and user.is_staff):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        workspaces = await in_db_thread(inbox_workspace_ids)(user)
+        if not workspaces:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user = user
+        for workspace_id in workspaces:
+            group = inbox_group(workspace_id)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        conversations = await in_db_thread(inbox_conversations)(user=user)
+        await self.send_json(
+            {"type": "inbox.ready", "user": person_out(user), "conversations": conversations}
+        )
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        if message.get("type") in FORWARD_ONLY_EVENTS:
+            await getattr(self, get_handler_name(message))(message)
+            return
+        await super().dispatch(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not hasattr(self, "user"):
+            return
+        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+            await self._error("invalid_frame", "Frames are JSON text of at most 32 KB.")
+            return
+        try:
+            content = json.loads(text_data)
+        except (ValueError, RecursionError):
+            content = None
+        if not isinstance(content, dict):
+            await self._error("invalid_frame", "Frames must be JSON objects.")
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        decision = await arate_limit_hit(limit_for("frame_per_connection"), self.channel_name)
+        if not decision.allowed:
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        kind = content.get("type")
+        handler = self.COMMANDS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            await self._error("unknown_type", f"Unknown frame type {str(kind)[:40]!r}.")
+            return
+        ref = content.get("ref") if isinstance(content.get("ref"), str | int) else None
+        try:
+            reply = await handler(self, content)
+        except ApiError as exc:
+            await self._error(exc.code, exc.message, ref=ref, command=kind)
+            return
+        if reply is not None:
+            await self.send_json({**reply, **({"ref": ref} if ref is not None else {})})
+
+    # --- Commands: each calls one service and answers the sender ----------------------
+
+    async def _open(self, content: dict[str, Any]) -> dict[str, Any]:
+        detail = await in_db_thread(conversation_detail)(
+            user=self.user, conversation_id=content.get("conversationId")
+        )
+        return {"type": "conversation.detail", **detail}
+
+    async def _take(self, content: dict[str, Any]) -> dict[str, Any]:
+        conversation = await in_db_thread(staff.conversation_take)(
+            user=self.user,
+            conversation_id=content.get("conversationId"),
+            force=content.get("force") is True,
+        )
+        return {"type": "done", "command": "take", "conversationId": conversation.public_id}
+
+    async def _release(self, content: dict[str, Any]) -> dict[str, Any]:
+        conversation = await in_db_thread(staff.conversation_release)(
+            user=self.user, conversation_id=content.get("conversationId")
+        )
+        return {"type": "done", "command": "release", "conversationId": conversation.public_id}
+
+    async def _resolve(self, content: dict[str, Any]) -> dict[str, Any]:
+        conversation = await in_db_thread(staff.conversation_resolve)(
+            user=self.user, conversation_id=content.get("conversationId")
+        )
+        return {"type": "done", "command": "resolve", "conversationId": conversation.public_id}
+
+    async def _reply(self, content: dict[str, Any]) -> dict[str, Any]:
+        message = await in_db_thread(staff.staff_reply)(
+            user=self.user, conversation_id=content.get("conversationId"), text=content.get("text")
+        )
+        return {"type": "done", "command": "reply", "message": staff_message_out(message)}
+
+    async def _note(self, content: dict[str, Any]) -> dict[str, Any]:
+        message = await in_db_thread(staff.staff_note)(
+            user=self.user, conversation_id=content.get("conversationId"), text=content.get("text")
+        )
+        return {"type": "done", "command": "note", "message": staff_message_out(message)}
+
+    async def _typing(self, content: dict[str, Any]) -> None:
+        await in_db_thread(staff.staff_typing)(
+            user=self.user,
+            conversation_id=content.get("conversationId"),
+            state=content.get("state") is True,
+        )
+
+    COMMANDS: dict[
+        str, Callable[[InboxConsumer, dict[str, Any]], Awaitable[dict[str, Any] | None]]
+    ] = {
+        "open": _open,
+        "take": _take,
+        "release": _release,
+        "resolve": _resolve,
+        "reply": _reply,
+        "note": _note,
+        "typing": _typing,
+    }
+
+    async def _error(self, code: str, message: str, **extra: Any) -> None:
+        extra = {k: v for k, v in extra.items() if v is not None}
+        await self.send_json({"type": "error", "code": code, "message": message, **extra})
+
+    # --- Channel-layer events (names map from "inbox.message" -> inbox_message) --------
+
+    async def inbox_message(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "message",
+                "conversationId": event["conversation"]["id"],
+                "conversation": event["conversation"],
+                "message": event["message"],
+            }
+        )
+
+    async def inbox_conversation(self, event: dict[str, Any]) -> None:
+        await self.send_json({"type": "conversation", "conversation": event["conversation"]})
+
+    async def inbox_typing(self, event: dict[str, Any]) -> None:
+        await self.send_json(
+            {
+                "type": "typing",
+                "conversationId": event["conversationId"],
+                "role": event["role"],
+                "state": event["state"],
+            }
+        )

@@ -1,0 +1,142 @@
+"""An agent's widget for integrators: the draft, its snippet, JSON export and import.
+
+Under `/api/v2/agents/<agent id>/widget`: members of the agent's workspace read, its owners
+and admins (and write API keys) change; another workspace's agent is a plain 404. The
+rules are in widgets.drafts, widgets.bulk and widgets.validation; these views translate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from agents.api.knowledge import AgentScoped
+from security.errors import InvalidRequest
+from widgets.bulk import widget_export, widget_import
+from widgets.drafts import EDITABLE_FIELDS, widget_draft_state, widget_draft_update
+from widgets.models import WidgetConfig
+from widgets.snippet import widget_snippets
+
+ERRORS = {
+    400: OpenApiResponse(description="invalid_widget_config / invalid_widget_document"),
+    403: OpenApiResponse(description="forbidden (not an owner or admin)"),
+    404: OpenApiResponse(description="not_found"),
+}
+
+
+class WidgetOut(serializers.Serializer[Any]):
+    """The draft in the public config's names, plus security settings and what is live."""
+
+    agentId = serializers.CharField()
+    name = serializers.CharField()
+    theme = serializers.JSONField()
+    position = serializers.CharField()
+    customCss = serializers.CharField()
+    features = serializers.ListField(child=serializers.CharField())
+    starterPrompts = serializers.ListField(child=serializers.CharField())
+    triggers = serializers.JSONField()
+    greeting = serializers.CharField()
+    avatarUrl = serializers.CharField()
+    allowedDomains = serializers.ListField(child=serializers.CharField())
+    rateLimits = serializers.DictField(child=serializers.IntegerField())
+    coreVersion = serializers.CharField()
+    publishedVersion = serializers.IntegerField(allow_null=True)
+    publishedAt = serializers.DateTimeField(allow_null=True)
+    hasUnpublishedChanges = serializers.BooleanField()
+    updatedAt = serializers.DateTimeField(allow_null=True)
+
+
+WIDGET_PATCH = inline_serializer(
+    "WidgetPatch",
+    {name: serializers.JSONField(required=False) for name in EDITABLE_FIELDS},
+)
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise InvalidRequest("Send a JSON object.")
+    return dict(request.data)
+
+
+class WidgetDraftView(AgentScoped):
+    """The agent's widget draft. `PATCH` changes the fields it names: appearance waits for
+    `publish`; `allowedDomains`, `rateLimits` and `coreVersion` apply at once."""
+
+    serializer_class = WidgetOut
+
+    @extend_schema(responses={200: WidgetOut, **ERRORS})
+    def get(self, request: Request, agent_id: str) -> Response:
+        return Response(WidgetOut(widget_draft_state(self.agent())).data)
+
+    @extend_schema(request=WIDGET_PATCH, responses={200: WidgetOut, **ERRORS})
+    def patch(self, request: Request, agent_id: str) -> Response:
+        agent = self.agent()
+        widget_draft_update(agent=agent, values=_body(request), by=request.user)
+        return Response(WidgetOut(widget_draft_state(agent)).data)
+
+
+class WidgetSnippetView(AgentScoped):
+    """The embed snippet in both forms; for an agent pinned to a build, also the form with
+    Subresource Integrity (`pinned`)."""
+
+    serializer_class = WidgetOut  # for the schema generator; the answer is below
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "WidgetSnippet",
+                {
+                    "agentId": serializers.CharField(),
+                    "configured": serializers.CharField(),
+                    "zeroConfig": serializers.CharField(),
+                    "coreVersion": serializers.CharField(),
+                    "pinned": serializers.JSONField(allow_null=True),
+                },
+            ),
+            **ERRORS,
+        }
+    )
+    def get(self, request: Request, agent_id: str) -> Response:
+        agent = self.agent()
+        pin = WidgetConfig.objects.filter(agent=agent).values_list("core_version", flat=True)
+        return Response(widget_snippets(agent.public_id, pin.first() or ""))
+
+
+class WidgetExportView(AgentScoped):
+    """The draft's appearance and behaviour as a portable document (no security settings)."""
+
+    serializer_class = WidgetOut
+
+    @extend_schema(responses={200: OpenApiResponse(description="the widget document"), **ERRORS})
+    def get(self, request: Request, agent_id: str) -> Response:
+        agent = self.agent()
+        response = Response(widget_export(agent))
+        response["Content-Disposition"] = f'inline; filename="widget-{agent.public_id}.json"'
+        return response
+
+
+class WidgetImportView(AgentScoped):
+    """Read an exported document into the draft (checked like the admin form; publish to
+    make it live)."""
+
+    serializer_class = WidgetOut
+
+    @extend_schema(
+        request=inline_serializer(
+            "WidgetDocument",
+            {
+                "format": serializers.CharField(),
+                "version": serializers.IntegerField(),
+                "widget": serializers.JSONField(),
+            },
+        ),
+        responses={200: WidgetOut, **ERRORS},
+    )
+    def post(self, request: Request, agent_id: str) -> Response:
+        agent = self.agent()
+        widget_import(agent=agent, document=_body(request), by=request.user)
+        return Response(WidgetOut(widget_draft_state(agent)).data, status=status.HTTP_200_OK)

@@ -1,0 +1,189 @@
+"""A/B experiments on the widget: what a variant may change, and what a visitor sees.
+
+A variant's `overrides` use the shape of the public config (`widget_public_config`):
+`{"greeting": "...", "position": "bottom-left", "starterPrompts": [...],
+"triggers": {"delayMs": 3000}, "theme": {"primaryColor": "#0f766e"}}`. `theme` and
+`triggers` are merged key by key into the agent's own; the other fields replace it.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any, cast, get_type_hints
+
+from django.core.cache import cache
+
+from analytics.experiments import variant_assign, variant_label
+from analytics.models import Experiment
+from widgets.models import WidgetConfig
+from widgets.selectors import PublicConfig
+from widgets.triggers import triggers_validate
+
+LIVE_CACHE_SECONDS = 300
+MAX_GREETING = 500  # Agent.greeting
+MAX_PROMPTS, MAX_PROMPT_LENGTH = 4, 80  # as the widget admin allows
+HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+THEME_COLORS = ("primaryColor", "backgroundColor", "textColor")
+TRIGGER_FIELDS = ("delayMs",)
+OVERRIDABLE = ("greeting", "position", "starterPrompts", "triggers", "theme")
+
+
+def overrides_validate(value: Any) -> dict[str, Any]:
+    """Check a variant's overrides; ValueError names the first problem."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError('Enter a JSON object such as {"greeting": "Need a hand?"}.')
+    public_fields = get_type_hints(PublicConfig)
+    unknown = sorted(key for key in value if key not in OVERRIDABLE or key not in public_fields)
+    if unknown:
+        raise ValueError(
+            f"Not something a variant can change: {', '.join(unknown)} "
+            f"(use {', '.join(OVERRIDABLE)})."
+        )
+    checked: dict[str, Any] = {}
+    if "greeting" in value:
+        greeting = value["greeting"]
+        if not isinstance(greeting, str) or not 0 < len(greeting.strip()) <= MAX_GREETING:
+            raise ValueError(f"greeting must be text of 1-{MAX_GREETING} characters.")
+        checked["greeting"] = greeting.strip()
+    if "position" in value:
+        if value["position"] not in WidgetConfig.Position.values:
+            raise ValueError(f"position must be one of {', '.join(WidgetConfig.Position.values)}.")
+        checked["position"] = value["position"]
+    if "starterPrompts" in value:
+        checked["starterPrompts"] = _prompts(value["starterPrompts"])
+    if "triggers" in value:
+        checked["triggers"] = _triggers(value["triggers"])
+    if "theme" in value:
+        checked["theme"] = _theme(value["theme"])
+    return checked
+
+
+def _prompts(prompts: Any) -> list[str]:
+    if (
+        not isinstance(prompts, list)
+        or len(prompts) > MAX_PROMPTS
+        or not all(isinstance(p, str) and 0 < len(p.strip()) <= MAX_PROMPT_LENGTH for p in prompts)
+    ):
+        raise ValueError(
+            f"starterPrompts must be up to {MAX_PROMPTS} questions of at most "
+            f"{MAX_PROMPT_LENGTH} characters."
+        )
+    return [p.strip() for p in prompts]
+
+
+def _triggers(triggers: Any) -> dict[str, Any]:
+    if not isinstance(triggers, dict) or not triggers or set(triggers) - set(TRIGGER_FIELDS):
+        raise ValueError(f"triggers may change only {', '.join(TRIGGER_FIELDS)}.")
+    return triggers_validate(triggers)
+
+
+def _theme(theme: Any) -> dict[str, str]:
+    if not isinstance(theme, dict) or not theme or set(theme) - set(THEME_COLORS):
+        raise ValueError(f"theme may change only the colours {', '.join(THEME_COLORS)}.")
+    for key, color in theme.items():
+        if not isinstance(color, str) or not HEX_COLOR.match(color):
+            raise ValueError(f"theme.{key} must be a hex colour such as #0f766e.")
+    return dict(theme)
+
+
+def config_with_overrides(config: PublicConfig, overrides: dict[str, Any]) -> PublicConfig:
+    """The public config as a visitor in the variant sees it (the input is not changed)."""
+    merged = cast(dict[str, Any], copy.deepcopy(config))
+    for key, value in overrides.items():
+        if key not in merged:
+            continue  # never add a field the widget was not given
+        if isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = copy.deepcopy(value)
+    return cast(PublicConfig, merged)
+
+
+@dataclass(frozen=True)
+class LiveVariant:
+    key: str
+    weight: int
+    overrides: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LiveExperiment:
+    key: str
+    variants: tuple[LiveVariant, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A visitor's variants: `{experimentKey: variantKey}`, the overrides to apply, and the
+    label stamped on their events."""
+
+    variants: dict[str, str]
+    overrides: dict[str, Any]
+    label: str
+
+
+NO_ASSIGNMENT = Assignment(variants={}, overrides={}, label="")
+
+
+def _live_key(agent_public_id: str) -> str:
+    return f"widget:experiments:{agent_public_id}"
+
+
+def live_experiments(agent_public_id: str) -> list[LiveExperiment]:
+    """The agent's running experiment (at most one), cached; invalidated on every change."""
+    key = _live_key(agent_public_id)
+    cached = cache.get(key)
+    if isinstance(cached, list):
+        return cached
+    experiments = (
+        Experiment.objects.filter(
+            agent__public_id=agent_public_id, status=Experiment.Status.RUNNING
+        )
+        .prefetch_related("variants")
+        .order_by("started_at", "id")
+    )
+    live = [
+        LiveExperiment(
+            key=experiment.key,
+            variants=tuple(
+                LiveVariant(v.key, v.weight, dict(v.overrides or {}))
+                for v in sorted(experiment.variants.all(), key=lambda v: v.key)
+            ),
+        )
+        for experiment in experiments
+    ]
+    cache.set(key, live, LIVE_CACHE_SECONDS)
+    return live
+
+
+def live_experiments_forget(agent_public_id: str) -> None:
+    cache.delete(_live_key(agent_public_id))
+
+
+def visitor_assignment(*, agent_public_id: str, visitor_id: str) -> Assignment:
+    """Which variant this visitor sees in each running experiment of the agent (sticky:
+    a function of the visitor id alone)."""
+    variants: dict[str, str] = {}
+    overrides: dict[str, Any] = {}
+    labels: list[str] = []
+    for experiment in live_experiments(agent_public_id):
+        chosen = variant_assign(
+            experiment_key=experiment.key,
+            visitor_id=visitor_id,
+            weights=[(v.key, v.weight) for v in experiment.variants],
+        )
+        variant = next((v for v in experiment.variants if v.key == chosen), None)
+        if variant is None:
+            continue
+        variants[experiment.key] = variant.key
+        overrides = {**overrides, **variant.overrides}
+        labels.append(variant_label(experiment.key, variant.key))
+    if not variants:
+        return NO_ASSIGNMENT
+    # One running experiment per agent is the rule (widgets.experiment_services), so the
+    # label names it; should a second slip in, events carry the first.
+    return Assignment(variants=variants, overrides=overrides, label=labels[0])
