@@ -44,6 +44,22 @@ def _fresh_cache() -> Iterator[None]:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> Iterator[None]:
+    """Every test gets its own channel layer.
+
+    Each async test runs on its own event loop, while a channel layer keeps asyncio locks
+    (channels_redis's receive lock) bound to the loop that first used them; a consumer left
+    receiving at the end of one test would otherwise break every later test's consumers
+    with "bound to a different event loop".
+    """
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def workspace(db: Any) -> Workspace:
     return Workspace.objects.create(name="Acme", slug="acme")
