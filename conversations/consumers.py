@@ -153,16 +153,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not hasattr(self, "session"):
             return
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            await self._error("invalid_frame", "Frames are JSON text of at most 32 KB.")
-            return
-        try:
-            content = json.loads(text_data)
-        except (ValueError, RecursionError):
-            await self._error("invalid_frame", "Frames must be JSON objects.")
-            return
-        if not isinstance(content, dict):
-            await self._error("invalid_frame", "Frames must be JSON objects.")
+        content, problem = frame_parse(text_data)
+        if content is None:
+            await self._error("invalid_frame", problem)
             return
         await self.receive_json(content)
 
@@ -313,6 +306,19 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def typing_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})
+
+
+def frame_parse(text_data: str | None) -> tuple[dict[str, Any] | None, str]:
+    """A websocket text frame as a JSON object (bounded), or None and why not."""
+    if text_data is None or len(text_data) > MAX_FRAME_BYTES:
+        return None, "Frames are JSON text of at most 32 KB."
+    try:
+        content = json.loads(text_data)
+    except (ValueError, RecursionError):
+        content = None
+    if not isinstance(content, dict):
+        return None, "Frames must be JSON objects."
+    return content, ""
 
 
 def _client_ip(scope: dict[str, Any]) -> str:

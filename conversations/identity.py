@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import IntegrityError, transaction
 
@@ -93,8 +93,15 @@ def _merge(source: Conversation, *, into: Conversation) -> None:
     source.delete()
 
 
-def customer_out(customer: Customer | None) -> dict[str, Any] | None:
-    """The customer as the widget (their own page) sees them."""
+class CustomerOut(TypedDict):
+    id: str  # the site's own id for them
+    verified: bool
+    email: str
+    name: str
+
+
+def customer_out(customer: Customer | None) -> CustomerOut | None:
+    """The customer as their own page (the widget) and the staff inbox see them."""
     if customer is None:
         return None
     return {

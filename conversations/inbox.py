@@ -10,7 +10,6 @@ per workspace of the user; rules live in `conversations.staff`, reads in
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -23,7 +22,7 @@ from conversations.consumers import (
     CLOSE_FORBIDDEN,
     CLOSE_RATE_LIMITED,
     CLOSE_UNAUTHORIZED,
-    MAX_FRAME_BYTES,
+    frame_parse,
     in_db_thread,
 )
 from conversations.inbox_selectors import (
@@ -100,15 +99,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not hasattr(self, "user"):
             return
-        if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-            await self._error("invalid_frame", "Frames are JSON text of at most 32 KB.")
-            return
-        try:
-            content = json.loads(text_data)
-        except (ValueError, RecursionError):
-            content = None
-        if not isinstance(content, dict):
-            await self._error("invalid_frame", "Frames must be JSON objects.")
+        content, problem = frame_parse(text_data)
+        if content is None:
+            await self._error("invalid_frame", problem)
             return
         await self.receive_json(content)
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
 from agents.models import Workspace
+from conversations.identity import CustomerOut, customer_out
 from conversations.models import Conversation, Message
 from conversations.selectors import MessageOut, message_out
 from customers.profiles import customer_facts
@@ -37,13 +38,6 @@ class LastMessageOut(TypedDict):
     role: str
     text: str
     createdAt: str
-
-
-class CustomerOut(TypedDict):
-    id: str
-    name: str
-    email: str
-    verified: bool
 
 
 class ConversationSummary(TypedDict):
@@ -90,18 +84,6 @@ def person_out(user: Any) -> PersonOut | None:
     return {"id": user.pk, "name": user.get_full_name() or user.get_username()}
 
 
-def customer_out(conversation: Conversation) -> CustomerOut | None:
-    customer = conversation.customer
-    if customer is None:
-        return None
-    return {
-        "id": customer.external_id,
-        "name": customer.name,
-        "email": customer.email,
-        "verified": customer.is_verified,
-    }
-
-
 def _last_out(message: Message | None) -> LastMessageOut | None:
     if message is None:
         return None
@@ -128,7 +110,7 @@ def conversation_summary(
         "assignedTo": person_out(conversation.assigned_to),
         "handoffReason": conversation.handoff_reason,
         "handedOffAt": _when(conversation.handed_off_at),
-        "customer": customer_out(conversation),
+        "customer": customer_out(conversation.customer),
         "visitorId": conversation.visitor_id,
         "lastMessage": _last_out(last),
         "lastMessageAt": _when(conversation.last_message_at),
@@ -210,7 +192,7 @@ def conversation_detail(*, user: Viewer, conversation_id: Any) -> ConversationDe
         "conversation": conversation_summary(conversation, last=messages[-1] if messages else None),
         "messages": [staff_message_out(m) for m in messages],
         "hasMore": has_more,
-        "customer": customer_out(conversation),
+        "customer": customer_out(conversation.customer),
         "facts": [
             {"key": f.key, "value": f.value, "source": f.source}
             for f in customer_facts(conversation.customer_id, limit=20)
