@@ -19,6 +19,8 @@ from security.audit import audit_record, field_changes
 from security.domains import allows_any_site
 from security.pii import PiiPolicy
 from widgets import admin_experiments  # noqa: F401  (registers the A/B experiments admin)
+from widgets.admin_customize import customize_urls
+from widgets.admin_deploy import deploy_urls
 from widgets.admin_identity import identity_view
 from widgets.admin_releases import duplicate_agents, release_urls, releases_summary
 from widgets.models import WidgetConfig
@@ -238,6 +240,8 @@ class AgentAdmin(WorkspaceScopedAdmin):
                 name="agents_agent_identity",
             ),
             *release_urls(self),  # widgets.admin_releases: publish, rollback, presets, JSON
+            *deploy_urls(self),  # widgets.admin_deploy: snippet, guides, installation check
+            *customize_urls(self),  # widgets.admin_customize: the live-preview customizer
         ]
         return custom + super().get_urls()
 

@@ -15,16 +15,15 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import ModelAdmin
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from agents.models import Agent
 from agents.permissions import may_manage
 from security.errors import ApiError
+from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.bulk import agent_duplicate, widget_export, widget_import, widget_preset_apply
 from widgets.core_builds import asset_available, core_channel_move
 from widgets.drafts import widget_draft_state
@@ -53,54 +52,10 @@ class ImportForm(forms.Form):
     upload = forms.FileField(required=False, label="…or upload the exported file")
 
 
-def _agent(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Agent:
-    """The agent when the user may see it (its workspace), else 404."""
-    agent = model_admin.get_queryset(request).filter(pk=object_id).first()
-    if agent is None:
-        raise Http404
-    return agent
-
-
-def _require_manager(request: HttpRequest, agent: Agent) -> None:
-    if not may_manage(request.user, agent.workspace_id):
-        raise PermissionDenied("Only the workspace's owners and admins may change this.")
-
-
-def _here(name: str, agent: Agent, *args: Any) -> str:
-    return reverse(f"admin:agents_agent_{name}", args=[agent.pk, *args])
-
-
-def _page(
-    request: HttpRequest,
-    model_admin: ModelAdmin[Agent],
-    template: str,
-    agent: Agent,
-    **context: Any,
-) -> HttpResponse:
-    return TemplateResponse(
-        request,
-        f"admin/widgets/{template}",
-        {
-            **model_admin.admin_site.each_context(request),
-            "agent": agent,
-            "opts": Agent._meta,
-            "may_manage": may_manage(request.user, agent.workspace_id),
-            "links": {
-                "releases": _here("widget_releases", agent),
-                "presets": _here("widget_presets", agent),
-                "export": _here("widget_export", agent),
-                "import": _here("widget_import", agent),
-                "duplicate": _here("duplicate", agent),
-            },
-            **context,
-        },
-    )
-
-
 def releases_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Any:
-    agent = _agent(request, model_admin, object_id)
+    agent = agent_for_admin(request, model_admin, object_id)
     if request.method == "POST":
-        _require_manager(request, agent)
+        require_manager(request, agent)
         action = request.POST.get("action", "")
         try:
             if action == "publish":
@@ -126,7 +81,7 @@ def releases_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_i
                     messages.success(request, f"The draft is v{target.version} again (not live).")
         except ApiError as exc:
             messages.error(request, exc.message)
-        return HttpResponseRedirect(_here("widget_releases", agent))
+        return HttpResponseRedirect(admin_link("widget_releases", agent))
     rows = []
     previous: dict[str, Any] | None = None
     for release in reversed(list(widget_releases(agent)[:100])):
@@ -136,7 +91,7 @@ def releases_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_i
         previous = release.snapshot
     rows.reverse()
     state = widget_draft_state(agent)
-    return _page(
+    return agent_page(
         request,
         model_admin,
         "releases.html",
@@ -151,11 +106,11 @@ def releases_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_i
 def release_detail_view(
     request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str, version: int
 ) -> HttpResponse:
-    agent = _agent(request, model_admin, object_id)
+    agent = agent_for_admin(request, model_admin, object_id)
     release = widget_release_get(agent, version)
     if release is None:
         raise Http404
-    return _page(
+    return agent_page(
         request,
         model_admin,
         "release_detail.html",
@@ -169,19 +124,19 @@ def release_detail_view(
 
 
 def presets_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Any:
-    agent = _agent(request, model_admin, object_id)
+    agent = agent_for_admin(request, model_admin, object_id)
     if request.method == "POST":
-        _require_manager(request, agent)
+        require_manager(request, agent)
         try:
             widget_preset_apply(
                 agent=agent, preset_key=request.POST.get("preset", ""), by=request.user
             )
         except ApiError as exc:
             messages.error(request, exc.message)
-            return HttpResponseRedirect(_here("widget_presets", agent))
+            return HttpResponseRedirect(admin_link("widget_presets", agent))
         messages.success(request, "Preset applied to the draft. Review it, then publish.")
-        return HttpResponseRedirect(_here("widget_releases", agent))
-    return _page(
+        return HttpResponseRedirect(admin_link("widget_releases", agent))
+    return agent_page(
         request,
         model_admin,
         "presets.html",
@@ -192,7 +147,7 @@ def presets_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id
 
 
 def export_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Any:
-    agent = _agent(request, model_admin, object_id)
+    agent = agent_for_admin(request, model_admin, object_id)
     body = json.dumps(widget_export(agent), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="widget-{agent.public_id}.json"'
@@ -200,10 +155,10 @@ def export_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id:
 
 
 def import_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Any:
-    agent = _agent(request, model_admin, object_id)
+    agent = agent_for_admin(request, model_admin, object_id)
     form = ImportForm()
     if request.method == "POST":
-        _require_manager(request, agent)
+        require_manager(request, agent)
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data.get("upload")
@@ -220,8 +175,8 @@ def import_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id:
                     form.add_error(None, exc.message)
                 else:
                     messages.success(request, "Imported into the draft. Review it, then publish.")
-                    return HttpResponseRedirect(_here("widget_releases", agent))
-    return _page(
+                    return HttpResponseRedirect(admin_link("widget_releases", agent))
+    return agent_page(
         request,
         model_admin,
         "import.html",
@@ -232,10 +187,10 @@ def import_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id:
 
 
 def duplicate_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Any:
-    agent = _agent(request, model_admin, object_id)
+    agent = agent_for_admin(request, model_admin, object_id)
     if request.method != "POST":
-        return HttpResponseRedirect(_here("widget_releases", agent))
-    _require_manager(request, agent)
+        return HttpResponseRedirect(admin_link("widget_releases", agent))
+    require_manager(request, agent)
     copy = agent_duplicate(agent=agent, by=request.user, name=request.POST.get("name", ""))
     messages.success(request, f"Created {copy.name} ({copy.public_id}). It shows its draft.")
     return HttpResponseRedirect(reverse("admin:agents_agent_change", args=[copy.pk]))
@@ -300,10 +255,10 @@ def releases_summary(agent: Agent) -> str:
         "<a href='{}'>Presets</a> · <a href='{}'>Export JSON</a> · <a href='{}'>Import JSON</a>",
         status,
         code,
-        _here("widget_releases", agent),
-        _here("widget_presets", agent),
-        _here("widget_export", agent),
-        _here("widget_import", agent),
+        admin_link("widget_releases", agent),
+        admin_link("widget_presets", agent),
+        admin_link("widget_export", agent),
+        admin_link("widget_import", agent),
     )
 
 

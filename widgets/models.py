@@ -71,6 +71,12 @@ class WidgetConfig(models.Model):
         help_text="Pin the widget code to one build (e.g. 2.0.0-GCG5SKNW); empty follows "
         "the stable channel.",
     )
+    custom_domain = models.CharField(
+        max_length=253,
+        blank=True,
+        help_text="A host of your own that serves the widget (e.g. chat.example.com, a CNAME "
+        "to the platform); the snippet then loads from it. See docs/custom-domain.md.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -177,3 +183,61 @@ class CoreChannel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.build.version}"
+
+
+class InstallationRefusal(models.Model):
+    """A site where the widget was refused, and why: the Deploy panel's installation check.
+    One row per agent, origin and reason, counted; widgets.installation writes it."""
+
+    class Reason(models.TextChoices):
+        ORIGIN_NOT_ALLOWED = "origin_not_allowed", "Origin not allowed"
+        AGENT_INACTIVE = "agent_inactive", "Agent switched off"
+        IDENTITY_REQUIRED = "identity_required", "Verified customers only"
+
+    workspace_path = "agent__workspace"
+
+    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="+")
+    origin = models.CharField(max_length=300)  # scheme://host[:port], as the browser sent it
+    host = models.CharField(max_length=255)
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "origin", "reason"], name="uniq_refusal_agent_origin_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host}: {self.reason}"
+
+
+class WidgetAsset(models.Model):
+    """An uploaded image (the widget's logo), stored in the database, content-addressed and
+    served immutable at /widget/assets/<pk>-<hash>.<ext> (widgets.assets)."""
+
+    workspace_path = "workspace"
+
+    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=40)
+    data = models.BinaryField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "sha256"], name="uniq_asset_per_workspace")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} {self.sha256[:12]}"
