@@ -33,6 +33,7 @@ run: build
 	@echo "Platform: http://localhost:$(PORT)/admin/   Demo site: http://127.0.0.1:$(DEMO_PORT)/"
 	trap 'kill 0' EXIT INT TERM; \
 	$(RUN_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
+	if [ -z "$$REDIS_URL" ]; then $(RUN_ENV) $(PY) manage.py embedded_beat --max-interval 60 & fi; \
 	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
 		--ws-max-size 65536 --lifespan off & \
 	wait

@@ -111,6 +111,8 @@ def demo_seed(*, admin_password: str = "admin", demo_hosts: list[str] | None = N
             "allowed_domains": hosts,
             "triggers": {"delayMs": 4000, "action": "teaser"},
             "starter_prompts": ["How long does shipping take?", "Can I return an item?"],
+            # All the demo's visitors, real and simulated (demo_traffic), are 127.0.0.1.
+            "rate_limits": {"session_per_ip": 600},
         },
     )
     if not created and not set(hosts) <= set(config.allowed_domains):
