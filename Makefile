@@ -6,8 +6,9 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_PORT ?= 8001
 DEV_ENV := DEBUG=$${DEBUG:-true}
-# Where the demo site and snippets load the widget from: follows PORT unless set.
-RUN_ENV := $(DEV_ENV) PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
+# Where the demo site and snippets load the widget from: follows PORT unless set. Answers
+# run beside the server so they stream (conversations/task_queue.py).
+RUN_ENV := $(DEV_ENV) EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
 .PHONY: install build run test lint bench worker beat clean
 

@@ -167,6 +167,9 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True
 
 CELERY_TASK_EAGER_PROPAGATES = True
+# Embedded mode: run answers and greetings beside the server instead of inside the request
+# or websocket handler that caused them, so answers stream (conversations.task_queue).
+EMBEDDED_TASKS_DETACHED = env_bool("EMBEDDED_TASKS_DETACHED", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

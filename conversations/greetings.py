@@ -19,6 +19,7 @@ from agents.greetings import greeting_possible, personal_greeting
 from agents.models import Agent
 from agents.responders.base import CustomerContext
 from conversations import realtime
+from conversations.task_queue import task_enqueue
 from customers.models import Customer, CustomerMemory
 from customers.profiles import customer_facts, memory_remember
 from customers.sessions import conversation_owner_key
@@ -44,7 +45,9 @@ def session_greeting(*, agent: Agent, customer: Customer | None) -> str | None:
         from conversations.tasks import greet_customer
 
         agent_id, customer_id = agent.pk, customer.pk
-        transaction.on_commit(lambda: greet_customer.delay(agent_id, customer_id), robust=True)
+        transaction.on_commit(
+            lambda: task_enqueue(greet_customer, agent_id, customer_id), robust=True
+        )
     return remembered
 
 

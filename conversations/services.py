@@ -21,6 +21,7 @@ from conversations.handoff import handoff_after_customer_message, handoff_after_
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current
+from conversations.task_queue import task_enqueue
 from customers.models import Customer
 from customers.profiles import customer_facts
 from security.errors import InvalidRequest
@@ -148,7 +149,7 @@ def _after_customer_message(message_id: int) -> None:
         # A missed echo heals on the next sync; a missed reply would not, so go on.
         logger.exception("fan-out of %s failed", message.public_id)
     if not _handed_off(message):
-        reply_to_message.delay(message_id)
+        task_enqueue(reply_to_message, message_id)
 
 
 def _handed_off(message: Message) -> bool:
