@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 DEMO_PORT ?= 8001
+DEMO_STORE_PORT ?= 8002
 DEV_ENV := DEBUG=$${DEBUG:-true}
 # Where the demo site and snippets load the widget from: follows PORT unless set. Answers
 # run beside the server so they stream (conversations/task_queue.py).
@@ -30,10 +31,11 @@ build: install
 run: build
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py widget_core_register
-	$(RUN_ENV) DEMO_PORT=$(DEMO_PORT) $(PY) manage.py seed_demo
+	$(RUN_ENV) DEMO_PORT=$(DEMO_PORT) DEMO_STORE_PORT=$(DEMO_STORE_PORT) $(PY) manage.py seed_demo
 	@echo "Platform: http://localhost:$(PORT)/admin/   Demo site: http://127.0.0.1:$(DEMO_PORT)/"
 	trap 'kill 0' EXIT INT TERM; \
 	$(RUN_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
+	$(RUN_ENV) $(PY) manage.py serve_demo_store --port $(DEMO_STORE_PORT) & \
 	if [ -z "$$REDIS_URL" ]; then $(RUN_ENV) $(PY) manage.py embedded_beat --max-interval 60 & fi; \
 	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
 		--ws-max-size 65536 --lifespan off & \

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from widgets.demo import demo_seed
+from widgets.demo_store import demo_store_seed
 from widgets.snippet import embed_snippet
 
 
@@ -16,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         seed = demo_seed(admin_password=os.environ.get("DEMO_ADMIN_PASSWORD", "admin"))
         demo_port = os.environ.get("DEMO_PORT", "8001")
+        store_url = f"http://127.0.0.1:{os.environ.get('DEMO_STORE_PORT', '8002')}/mcp"
+        demo_store_seed(seed.agent, store_url)
         self.stdout.write(self.style.SUCCESS("Demo ready."))
         self.stdout.write(
             f"  Admin:      {settings.PUBLIC_BASE_URL}/admin/  "
@@ -28,5 +31,6 @@ class Command(BaseCommand):
             "customers' tokens with its secret"
         )
         self.stdout.write(f"  Demo site:  http://127.0.0.1:{demo_port}/")
+        self.stdout.write(f"  Demo store: {store_url} (MCP, Shopify preset)")
         self.stdout.write("  Embed snippet:\n")
         self.stdout.write("    " + embed_snippet(seed.agent.public_id).replace("\n", "\n    "))
