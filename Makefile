@@ -9,7 +9,7 @@ DEMO_STORE_PORT ?= 8002
 DEV_ENV := DEBUG=$${DEBUG:-true}
 # Where the demo site and snippets load the widget from: follows PORT unless set. Answers
 # run beside the server so they stream (conversations/task_queue.py).
-RUN_ENV := $(DEV_ENV) EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
+RUN_ENV := $(DEV_ENV) EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} MCP_ALLOW_PRIVATE_URLS=$${MCP_ALLOW_PRIVATE_URLS:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
 .PHONY: install build run test lint bench worker beat clean
 

@@ -45,6 +45,13 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _mcp_servers_on_this_machine(settings: Any) -> None:
+    """The suite's MCP servers listen on 127.0.0.1, which the SSRF guard refuses in
+    production; agents/tests/test_mcp_ssrf.py turns the guard back on."""
+    settings.MCP_ALLOW_PRIVATE_URLS = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_channel_layer() -> Iterator[None]:
     """Every test gets its own channel layer.
 

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import anyio
 import httpx2
+from django.conf import settings
 from django.core.cache import cache
 from mcp import Client
 from mcp.client.sse import sse_client
@@ -31,6 +32,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from agents.models import McpServer
+from security.outbound import OutboundFailed, OutboundRefused, outbound_target
 from security.sealing import SealBroken, seal, unseal
 
 logger = logging.getLogger(__name__)
@@ -109,6 +111,13 @@ def _listing_key(server: McpServer) -> str:
     return f"mcp:tools:{server.pk}:{version}"
 
 
+def mcp_url_check(url: str) -> None:
+    """Refuse (OutboundRefused) a URL our servers must not call: not http(s), credentials
+    in it, or a host resolving to a private, loopback, link-local (cloud metadata) or
+    reserved address — unless MCP_ALLOW_PRIVATE_URLS. OutboundFailed: it does not resolve."""
+    outbound_target(url, allow_private=settings.MCP_ALLOW_PRIVATE_URLS)
+
+
 def tools_list(server: McpServer) -> list[RemoteTool]:
     """The server's tools (cached briefly); none when it cannot be reached in time."""
     key = _listing_key(server)
@@ -117,6 +126,7 @@ def tools_list(server: McpServer) -> list[RemoteTool]:
         return cached
     started = time.monotonic()
     try:
+        mcp_url_check(server.url)
         tools = _run(lambda: _list(server), seconds=server.timeout_seconds)
     except Exception as exc:
         logger.warning(
@@ -144,6 +154,7 @@ def tools_forget(server: McpServer) -> None:
 def tool_call(server: McpServer, name: str, arguments: dict[str, Any]) -> CallOutcome:
     """Call one tool, within the server's time limit. Never raises for a remote failure."""
     try:
+        mcp_url_check(server.url)
         result = _run(lambda: _call(server, name, arguments), seconds=server.timeout_seconds)
     except Exception as exc:
         error = describe_error(exc, server.timeout_seconds)
@@ -164,6 +175,8 @@ def describe_error(exc: BaseException, seconds: float) -> str:
         return f"HTTP {exc.response.status_code}"
     if isinstance(exc, httpx2.TransportError):
         return f"unreachable ({type(exc).__name__})"
+    if isinstance(exc, OutboundRefused | OutboundFailed):
+        return f"refused: {exc}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 

@@ -244,6 +244,9 @@ if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
 WORKER_STALE_MINUTES = env_int("WORKER_STALE_MINUTES", 5, minimum=1)
 # Alert webhooks never reach private or loopback addresses unless this is on (tests, dev).
 ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", False)
+# MCP servers are customer-typed URLs too: no private or reserved addresses unless this is
+# set (`make run` sets it for the demo store on 127.0.0.1; see agents.mcp.mcp_url_check).
+MCP_ALLOW_PRIVATE_URLS = env_bool("MCP_ALLOW_PRIVATE_URLS", False)
 ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
