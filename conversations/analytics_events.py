@@ -15,34 +15,51 @@ from django.db import transaction
 from analytics.services import EventIn, EventSource, events_record
 from conversations.models import Conversation, Message
 from security.domains import parse_origin
+from widgets.experiments import visitor_assignment
 
 logger = logging.getLogger(__name__)
 
 
-def _source(conversation: Conversation) -> EventSource:
+def _variant(agent_public_id: str, visitor_id: str) -> str:
+    """The visitor's experiment variants as the widget's own events carry them (the same
+    sticky assignment), so server events split by variant too; '' when none or failing."""
+    try:
+        return visitor_assignment(agent_public_id=agent_public_id, visitor_id=visitor_id).label
+    except Exception:
+        logger.exception("variant of %s not known; the event is recorded without", visitor_id)
+        return ""
+
+
+def event_source(conversation: Conversation, *, visitor_id: str = "") -> EventSource:
+    """Where a server event about this conversation belongs: its agent, the site it runs
+    on, the visitor (`visitor_id`, else the conversation's first) and their variant."""
     agent = conversation.agent
     origin = parse_origin(conversation.origin)
+    visitor = visitor_id or conversation.visitor_id
     return EventSource(
         workspace_id=agent.workspace_id,
         agent_id=agent.public_id,
         domain=origin.host if origin else "",
-        session_id=conversation.visitor_id,
+        session_id=visitor,
+        variant=_variant(agent.public_id, visitor) if visitor else "",
     )
 
 
-def _record(conversation: Conversation, event: EventIn) -> None:
+def server_event_record(
+    conversation: Conversation, event: EventIn, *, visitor_id: str = ""
+) -> None:
     """Analytics never fail the pipeline: a lost event is logged, the chat goes on (the
     savepoint keeps a caller's open transaction usable)."""
     try:
         with transaction.atomic():
-            events_record(source=_source(conversation), events=[event])
+            events_record(source=event_source(conversation, visitor_id=visitor_id), events=[event])
     except Exception:
         logger.exception("analytics event %s of %s not recorded", event.name, conversation)
 
 
 def conversation_started_record(conversation: Conversation) -> None:
     """A visitor's first message opened this conversation."""
-    _record(
+    server_event_record(
         conversation,
         EventIn(
             name="conversation_started",
@@ -63,7 +80,7 @@ def message_answered_record(*, question: Message, answer: Message) -> None:
         "messageId": question.public_id,
         "role": answer.role,
     }
-    _record(
+    server_event_record(
         question.conversation,
         EventIn(
             name="message_answered",
@@ -72,3 +89,21 @@ def message_answered_record(*, question: Message, answer: Message) -> None:
             occurred_at=answer.created_at,
         ),
     )
+
+
+def staff_answered_record(answer: Message) -> None:
+    """A person answered: the first-response time runs from the earliest visitor message
+    since the last answer (the agent's or a person's). Nothing to record without one."""
+    messages = answer.conversation.messages.filter(id__lt=answer.pk)
+    answered = (
+        messages.filter(role__in=[Message.Role.AGENT, Message.Role.STAFF])
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    waiting = messages.filter(role=Message.Role.CUSTOMER)
+    if answered is not None:
+        waiting = waiting.filter(id__gt=answered)
+    question = waiting.order_by("id").first()
+    if question is not None:
+        message_answered_record(question=question, answer=answer)

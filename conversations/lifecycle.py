@@ -10,13 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent
-from analytics.services import EventIn, EventSource, events_record
+from analytics.services import EventIn, events_record
 from conversations import realtime
+from conversations.analytics_events import event_source, server_event_record
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from customers.models import Customer, CustomerMemory
 from customers.profiles import memory_remember
-from security.domains import parse_origin
 from security.errors import InvalidRequest, NotFound
 
 logger = logging.getLogger(__name__)
@@ -69,27 +69,15 @@ def conversation_event_record(
 ) -> None:
     """An analytics event about a conversation (handed_off, resolved), recorded once per
     conversation and moment; a failure is logged and never undoes the change itself."""
-    agent = conversation.agent
-    origin = parse_origin(conversation.origin)
-    event = EventIn(
-        name=name,
-        metadata={**metadata, "conversationId": conversation.public_id},
-        event_id=f"srv:{name}:{conversation.public_id}:{at.timestamp():.6f}",
-        occurred_at=at,
+    server_event_record(
+        conversation,
+        EventIn(
+            name=name,
+            metadata={**metadata, "conversationId": conversation.public_id},
+            event_id=f"srv:{name}:{conversation.public_id}:{at.timestamp():.6f}",
+            occurred_at=at,
+        ),
     )
-    try:
-        with transaction.atomic():  # a savepoint: the caller's transaction stays usable
-            events_record(
-                source=EventSource(
-                    workspace_id=agent.workspace_id,
-                    agent_id=agent.public_id,
-                    domain=origin.host if origin else "",
-                    session_id=conversation.visitor_id,
-                ),
-                events=[event],
-            )
-    except Exception:
-        logger.exception("analytics event %s of %s not recorded", name, conversation)
 
 
 def conversation_remember(conversation: Conversation) -> None:
@@ -130,14 +118,8 @@ def conversation_csat_record(
     if conversation.csat_score is None:
         conversation.csat_score, conversation.csat_comment = score, comment.strip()
         conversation.save(update_fields=["csat_score", "csat_comment", "updated_at"])
-        origin = parse_origin(conversation.origin)
         events_record(
-            source=EventSource(
-                workspace_id=agent.workspace_id,
-                agent_id=agent.public_id,
-                domain=origin.host if origin else "",
-                session_id=party.visitor_id,
-            ),
+            source=event_source(conversation, visitor_id=party.visitor_id),
             events=[("csat", {"score": score, "conversationId": conversation.public_id})],
         )
     return conversation

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from conversations import realtime
+from conversations.analytics_events import staff_answered_record
 from conversations.handoff import Reason, system_message_add
 from conversations.inbox_selectors import StaffUser, conversation_for_staff
 from conversations.lifecycle import conversation_status_set
@@ -156,6 +157,7 @@ def staff_reply(*, user: StaffUser, conversation_id: Any, text: Any) -> Message:
         if conversation.assigned_to is None or conversation.status != Status.ASSIGNED:
             _take(conversation, user)
         message = _add(conversation, role=Message.Role.STAFF, text=body, user=user)
+        staff_answered_record(message)  # analytics: a person's first-response time
     return message
 
 

@@ -11,7 +11,10 @@ from conftest import SITE_ORIGIN
 from conversations.models import Message
 from conversations.parties import Party
 from conversations.services import message_receive, reply_generate
+from conversations.staff import conversation_resolve, staff_reply
 from customers.sessions import session_token_issue, session_token_verify
+from widgets.demo_experiments import demo_experiment_seed
+from widgets.experiments import visitor_assignment
 
 
 def party(agent: Any, visitor: str) -> Party:
@@ -55,3 +58,48 @@ def test_an_answer_records_its_first_response_time(agent: Any) -> None:
     assert answered.event_id == f"srv:answered:{question.public_id}"
     assert reply_generate(message_id=question.pk) is None  # no second answer, no second event
     assert WidgetEvent.objects.filter(event="message_answered").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_persons_answer_records_the_first_response_time_of_the_waiting_question(
+    agent: Any, owner: Any
+) -> None:
+    first = ask(agent, "vis_c", "c-1", "Can I talk to someone?")
+    ask(agent, "vis_c", "c-2", "Hello?")
+    conversation_id = first.conversation.public_id
+    reply = staff_reply(user=owner, conversation_id=conversation_id, text="Hi, I'm Sam.")
+    staff_reply(user=owner, conversation_id=conversation_id, text="How can I help?")
+
+    answered = WidgetEvent.objects.get(event="message_answered")  # once: one wait ended
+    assert answered.metadata is not None
+    assert answered.metadata["role"] == "staff"
+    assert answered.metadata["messageId"] == first.public_id  # timed from the earliest
+    assert answered.metadata["ms"] == round(
+        (reply.created_at - first.created_at).total_seconds() * 1000
+    )
+    later = ask(agent, "vis_c", "c-3", "Where is my parcel?")
+    staff_reply(user=owner, conversation_id=conversation_id, text="Let me check.")
+    assert WidgetEvent.objects.filter(event="message_answered").count() == 2
+    assert (
+        WidgetEvent.objects.filter(event="message_answered")
+        .filter(metadata__messageId=later.public_id)
+        .exists()
+    )
+
+
+@pytest.mark.django_db
+def test_server_events_carry_the_visitors_variant(agent: Any, owner: Any) -> None:
+    demo_experiment_seed(agent)
+    label = visitor_assignment(agent_public_id=agent.public_id, visitor_id="vis_d").label
+    assert label.startswith("greeting:")
+    question = ask(agent, "vis_d", "c-1", "How long does express shipping take?")
+    reply_generate(message_id=question.pk)
+    conversation_resolve(user=owner, conversation_id=question.conversation.public_id)
+
+    events = WidgetEvent.objects.filter(session_id="vis_d")
+    assert set(events.values_list("event", flat=True)) >= {
+        "conversation_started",
+        "message_answered",
+        "resolved",
+    }
+    assert set(events.values_list("variant", flat=True)) == {label}

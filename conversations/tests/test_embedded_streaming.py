@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from celery import current_app
 from channels.layers import channel_layers
 from django.test import override_settings
 
@@ -66,16 +67,23 @@ async def test_embedded_answers_stream_only_when_detached(
 ) -> None:
     # ~40 pieces 30 ms apart: the model takes over a second to write the answer.
     llm.script(Script(text=ANSWER, latency_s=0.05, token_delay_s=0.03))
-    with override_settings(**EMBEDDED, EMBEDDED_TASKS_DETACHED=detached):
-        channel_layers.backends.clear()
-        frames = await _timed_frames(llm_agent)
+    # Celery reads its settings once: switch the app itself to eager too (CI has a broker).
+    was_eager = current_app.conf.task_always_eager
+    current_app.conf.task_always_eager = True
+    try:
+        with override_settings(**EMBEDDED, EMBEDDED_TASKS_DETACHED=detached):
+            channel_layers.backends.clear()
+            frames = await _timed_frames(llm_agent)
+    finally:
+        current_app.conf.task_always_eager = was_eager
     ack, first_piece, final = (
         _when(frames, "message.ack"),
         _when(frames, "message.delta"),
         frames[-1][0],
     )
-    assert "".join(f["delta"] for _, f in frames if f["type"] == "message.delta") == (
-        frames[-1][1]["text"]
+    assert (
+        "".join(f["delta"] for _, f in frames if f["type"] == "message.delta")
+        == (frames[-1][1]["text"])
     )
     if detached:
         # The ack does not wait for the model, and the pieces arrive as they are written.
