@@ -154,13 +154,19 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
 
     async def _reply(self, content: dict[str, Any]) -> dict[str, Any]:
         message = await in_db_thread(staff.staff_reply)(
-            user=self.user, conversation_id=content.get("conversationId"), text=content.get("text")
+            user=self.user,
+            conversation_id=content.get("conversationId"),
+            text=content.get("text"),
+            client_id=content.get("clientId"),
         )
         return {"type": "done", "command": "reply", "message": staff_message_out(message)}
 
     async def _note(self, content: dict[str, Any]) -> dict[str, Any]:
         message = await in_db_thread(staff.staff_note)(
-            user=self.user, conversation_id=content.get("conversationId"), text=content.get("text")
+            user=self.user,
+            conversation_id=content.get("conversationId"),
+            text=content.get("text"),
+            client_id=content.get("clientId"),
         )
         return {"type": "done", "command": "note", "message": staff_message_out(message)}
 

@@ -9,6 +9,7 @@ websocket (conversations.inbox); the same rules serve any future REST endpoint.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +26,10 @@ from conversations.selectors import conversation_current
 from security.errors import ApiError, InvalidRequest
 
 logger = logging.getLogger(__name__)
+
+# A staff client's id for a reply or note (the inbox makes one per message it sends).
+STAFF_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,56}$")
+STAFF_CLIENT_PREFIX = "staff:"
 
 ASSISTANT_BACK = "You are chatting with our assistant again."
 Status = Conversation.Status
@@ -134,8 +139,32 @@ def _text(text: Any) -> str:
     return text.strip()
 
 
-def _add(conversation: Conversation, *, role: str, text: str, user: Any) -> Message:
-    message = Message.objects.create(conversation=conversation, role=role, text=text, author=user)
+def _client_key(client_id: Any) -> str | None:
+    """Where a staff client id is stored: apart from visitors' ids in the same column."""
+    if client_id is None:
+        return None
+    if not isinstance(client_id, str) or not STAFF_CLIENT_ID.match(client_id):
+        raise InvalidRequest("clientId must be 1-56 letters, digits, '-' or '_'.")
+    return f"{STAFF_CLIENT_PREFIX}{client_id}"
+
+
+def _already_sent(conversation: Conversation, key: str | None) -> Message | None:
+    if key is None:
+        return None
+    return conversation.messages.filter(client_id=key).select_related("author").first()
+
+
+def staff_message_sent(conversation: Conversation, client_id: str | None) -> Message | None:
+    """The reply or note already stored under this staff client id, if any."""
+    return _already_sent(conversation, _client_key(client_id))
+
+
+def _add(
+    conversation: Conversation, *, role: str, text: str, user: Any, key: str | None = None
+) -> Message:
+    message = Message.objects.create(
+        conversation=conversation, role=role, text=text, author=user, client_id=key
+    )
     if role != Message.Role.NOTE:  # a note is not news for the visitor's conversation
         Conversation.objects.filter(pk=conversation.pk).update(
             last_message_at=message.created_at, updated_at=timezone.now()
@@ -144,30 +173,42 @@ def _add(conversation: Conversation, *, role: str, text: str, user: Any) -> Mess
     return message
 
 
-def staff_reply(*, user: StaffUser, conversation_id: Any, text: Any) -> Message:
+def staff_reply(
+    *, user: StaffUser, conversation_id: Any, text: Any, client_id: Any = None
+) -> Message:
     """A person's answer, sent to the visitor's widgets at once.
 
     Written by staff, so it is stored as typed (PII masking is for what strangers send).
     Replying to a conversation nobody holds takes it, so the bot does not answer too.
+    A repeated `client_id` (a resend after a lost connection or a timed-out request)
+    returns the message already stored, once.
     """
-    body = _text(text)
+    body, key = _text(text), _client_key(client_id)
     with transaction.atomic():
         conversation = _locked(user=user, conversation_id=conversation_id)
+        sent = _already_sent(conversation, key)
+        if sent is not None:
+            return sent
         _refuse_resolved(conversation)
         if conversation.assigned_to is None or conversation.status != Status.ASSIGNED:
             _take(conversation, user)
-        message = _add(conversation, role=Message.Role.STAFF, text=body, user=user)
+        message = _add(conversation, role=Message.Role.STAFF, text=body, user=user, key=key)
         staff_answered_record(message)  # analytics: a person's first-response time
     return message
 
 
-def staff_note(*, user: StaffUser, conversation_id: Any, text: Any) -> Message:
+def staff_note(
+    *, user: StaffUser, conversation_id: Any, text: Any, client_id: Any = None
+) -> Message:
     """An internal note: stored and shown to the workspace's staff, never to the visitor
-    or a model."""
-    body = _text(text)
+    or a model. A repeated `client_id` returns the note already stored."""
+    body, key = _text(text), _client_key(client_id)
     with transaction.atomic():
         conversation = _locked(user=user, conversation_id=conversation_id)
-        message = _add(conversation, role=Message.Role.NOTE, text=body, user=user)
+        sent = _already_sent(conversation, key)
+        if sent is not None:
+            return sent
+        message = _add(conversation, role=Message.Role.NOTE, text=body, user=user, key=key)
     return message
 
 

@@ -24,6 +24,7 @@ from conversations.staff import (
     conversation_release,
     conversation_resolve,
     conversation_take,
+    staff_message_sent,
     staff_note,
     staff_reply,
 )
@@ -186,6 +187,12 @@ class ConversationScoped(generics.GenericAPIView[Any]):
 class StaffMessageIn(serializers.Serializer[Any]):
     text = serializers.CharField(max_length=4000)
     internal = serializers.BooleanField(default=False, help_text="An internal note.")
+    clientId = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{1,56}$",
+        required=False,
+        help_text="Your id for this message: sending it again (a retry) returns the stored "
+        "message with 200 instead of writing it twice.",
+    )
 
 
 def _staff_user(request: Request) -> Any:
@@ -203,18 +210,21 @@ class MessageList(ConversationScoped, generics.ListAPIView[Message]):
 
     serializer_class = MessageIO
 
-    @extend_schema(request=StaffMessageIn, responses={201: MessageIO})
+    @extend_schema(request=StaffMessageIn, responses={201: MessageIO, 200: MessageIO})
     def post(self, request: Request, conversation_id: str) -> Response:
         body = StaffMessageIn(data=request.data)
         body.is_valid(raise_exception=True)
         conversation = self.conversation()
         action = staff_note if body.validated_data["internal"] else staff_reply
+        client_id = body.validated_data.get("clientId")
+        replay = staff_message_sent(conversation, client_id) is not None
         message = action(
             user=_staff_user(request),
             conversation_id=conversation.public_id,
             text=body.validated_data["text"],
+            client_id=client_id,
         )
-        return Response(MessageIO(message).data, status=201)
+        return Response(MessageIO(message).data, status=200 if replay else 201)
 
     def get_queryset(self) -> QuerySet[Message]:
         if getattr(self, "swagger_fake_view", False):

@@ -31,7 +31,15 @@ const state = {
   typingSentAt: 0,
   typingTimer: 0,
   visitorTypingTimer: 0,
+  // Replies and notes sent but not yet confirmed ('done'), by client id: sent again, with
+  // the same id, after a reconnect, so a dropped connection neither loses nor doubles one.
+  pending: new Map(),
 };
+
+function newClientId() {
+  if (window.crypto && typeof window.crypto.randomUUID === 'function') return window.crypto.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
 
 function el(tag, attrs = {}, text = '') {
   const node = document.createElement(tag);
@@ -99,6 +107,7 @@ function send(frame) {
 function handle(frame) {
   switch (frame.type) {
     case 'inbox.ready':
+      for (const pending of state.pending.values()) send(pending);
       state.me = frame.user;
       state.conversations = new Map((frame.conversations || []).map((c) => [c.id, c]));
       renderList();
@@ -118,10 +127,14 @@ function handle(frame) {
       return;
     case 'conversation.detail':
       return renderDetail(frame);
+    case 'done':
+      if (frame.ref) state.pending.delete(frame.ref);
+      return undefined;
     case 'error':
+      if (frame.ref) state.pending.delete(frame.ref); // refused: resending will not help
       return showError(frame.message || frame.code);
     default:
-      return undefined; // 'done' and frames from a newer server need nothing here
+      return undefined; // frames from a newer server need nothing here
   }
 }
 
@@ -287,8 +300,12 @@ function stopTyping() {
 function submit(kind) {
   const box = part('text');
   const text = box.value.trim();
-  if (!text) return;
-  if (command(kind, { text })) {
+  if (!text || !state.openId) return;
+  const clientId = newClientId();
+  const frame = { type: kind, conversationId: state.openId, text, clientId, ref: clientId };
+  showError('');
+  if (send(frame)) {
+    state.pending.set(clientId, frame);
     box.value = '';
     stopTyping();
   }
