@@ -14,12 +14,11 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from agents.mcp import headers_seal, headers_validate, mcp_url_check, server_headers
+from agents.mcp import headers_seal, headers_validate, mcp_url_problem, server_headers
 from agents.models import KnowledgeArticle, McpServer, Membership, ToolCall, Workspace
 from agents.presets import PRESETS, preset_defaults_apply
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record
-from security.outbound import OutboundFailed, OutboundRefused
 
 
 @admin.register(Workspace)
@@ -118,12 +117,9 @@ class McpServerForm(forms.ModelForm):
         url = str(self.cleaned_data.get("url") or "")
         if not url.lower().startswith(("https://", "http://")):
             raise forms.ValidationError("Enter the server's http(s) URL.")
-        try:
-            mcp_url_check(url)
-        except OutboundRefused as exc:
-            raise forms.ValidationError(f"{exc} Our servers do not call it (SSRF).") from None
-        except OutboundFailed:
-            pass  # checked again before every call; a new host may not resolve yet
+        problem = mcp_url_problem(url)
+        if problem:
+            raise forms.ValidationError(problem)
         return url
 
     def clean_headers(self) -> dict[str, str] | None:

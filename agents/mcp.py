@@ -118,6 +118,18 @@ def mcp_url_check(url: str) -> None:
     outbound_target(url, allow_private=settings.MCP_ALLOW_PRIVATE_URLS)
 
 
+def mcp_url_problem(url: str) -> str | None:
+    """Why a URL may not be saved as an MCP server, or None. A host that does not resolve
+    (yet) may be saved: the check runs again before every call."""
+    try:
+        mcp_url_check(url)
+    except OutboundRefused as exc:
+        return f"{exc} Our servers do not call it (SSRF)."
+    except OutboundFailed:
+        pass
+    return None
+
+
 def tools_list(server: McpServer) -> list[RemoteTool]:
     """The server's tools (cached briefly); none when it cannot be reached in time."""
     key = _listing_key(server)

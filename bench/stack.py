@@ -107,7 +107,13 @@ class Stack:
             return cls("services", env, workdir, "PostgreSQL + Redis + Celery worker")
         path = Path(tempfile.gettempdir()) / f"ca-bench-{pid}.sqlite3"
         env["DATABASE_URL"] = f"sqlite:///{path}"
-        stack = cls("embedded", env, workdir, "SQLite, in-memory channel layer, eager Celery")
+        env["EMBEDDED_TASKS_DETACHED"] = "true"  # as `make run`: answers beside the server
+        stack = cls(
+            "embedded",
+            env,
+            workdir,
+            "SQLite, in-memory channel layer, eager Celery on the server's worker threads",
+        )
         stack.sqlite_path = path
         return stack
 

@@ -39,6 +39,8 @@ from widgets.api.experiments import (
 )
 from widgets.api.loader import widget_loader
 from widgets.api.urls import agent_widget_urls
+from widgets.assets import asset_view
+from widgets.custom_domains import tls_ask
 
 widget_api: list[URLPattern | URLResolver] = [
     path("session", SessionView.as_view(), name="widget-session"),
@@ -119,6 +121,7 @@ api_v2: list[URLPattern | URLResolver] = [
         ExperimentPromote.as_view(),
         name="experiment-promote",
     ),
+    path("tls/ask", tls_ask, name="tls-ask"),
     path("analytics/summary", SummaryView.as_view(), name="analytics-summary"),
     path("analytics/timeseries", TimeseriesView.as_view(), name="analytics-timeseries"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -141,6 +144,7 @@ urlpatterns = [
     path("api/v2/", include(api_v2)),
     path("widget.js", widget_loader, name="widget-loader"),
     path("widget/core.js", widget_core, name="widget-core"),
+    path("widget/assets/<str:name>", asset_view, name="widget-asset"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),

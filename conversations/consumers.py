@@ -28,6 +28,7 @@ from security.client_ip import client_ip
 from security.errors import ApiError, InvalidSessionToken
 from security.limits import limit_for
 from security.ratelimit import arate_limit_hit
+from widgets.installation import installation_origin_note
 from widgets.services import widget_admit
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,10 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 origin,
                 ip,
             )
+            if admission.refusal == "origin":
+                await in_db_thread(installation_origin_note)(
+                    agent_public_id=session.agent_id, origin=origin
+                )
             await self.close(code=CLOSE_FORBIDDEN)
             return
         if admission.access.identity_required and not session.customer_verified:

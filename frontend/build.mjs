@@ -12,6 +12,8 @@
 //                                      `manage.py widget_core_register`
 //   dist/static/analytics/dashboard.js the admin's analytics dashboard with Chart.js (not
 //                                      part of the widget: no budget, not in the manifest)
+//   dist/static/customizer/preview.js  the admin customizer's preview frame: the real core,
+//                                      offline (admin only: no budget, not in the manifest)
 // Exits 1 when a file is over its gzip budget.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -63,6 +65,12 @@ async function buildAdmin() {
     entryPoints: ['src/admin/dashboard.js'],
     format: 'esm',
     outfile: join(dist, 'static', 'analytics', 'dashboard.js'),
+  });
+  await esbuild.build({
+    ...common,
+    entryPoints: ['src/admin/preview.js'],
+    format: 'esm',
+    outfile: join(dist, 'static', 'customizer', 'preview.js'),
   });
 }
 
@@ -133,8 +141,9 @@ const sizes = {
   loader: measure(readFileSync(join(dist, loader))),
   core: measure(readFileSync(join(dist, core))),
 };
-for (const [name, size] of Object.entries(sizes)) {
-  console.log(`${name.padEnd(6)} ${String(size.raw).padStart(6)} B raw ${String(size.gzip).padStart(6)} B gzip`);
+const preview = measure(readFileSync(join(dist, 'static', 'customizer', 'preview.js')));
+for (const [name, size] of Object.entries({ ...sizes, preview })) {
+  console.log(`${name.padEnd(7)} ${String(size.raw).padStart(6)} B raw ${String(size.gzip).padStart(6)} B gzip`);
 }
 const errors = budgetErrors(sizes);
 if (errors.length) {

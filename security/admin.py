@@ -70,7 +70,8 @@ class MembershipPermissions:
 
 
 class ScopedChoicesMixin:
-    """Foreign-key choices limited to the user's workspaces."""
+    """Foreign-key choices limited to the user's workspaces; the only choice, when there is
+    just one (a new member's one workspace, its one agent), comes preselected."""
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
@@ -79,6 +80,9 @@ class ScopedChoicesMixin:
         related: type[Model] = db_field.related_model
         if field is not None and hasattr(related, "workspace_path"):
             field.queryset = scope_to_user(field.queryset, request.user)  # type: ignore[arg-type]
+            only = list(field.queryset.values_list("pk", flat=True)[:2])
+            if len(only) == 1 and field.initial is None:
+                field.initial = only[0]
         return field
 
 

@@ -22,10 +22,10 @@ from widgets import admin_experiments  # noqa: F401  (registers the A/B experime
 from widgets.admin_customize import customize_urls
 from widgets.admin_deploy import deploy_urls
 from widgets.admin_identity import identity_view
+from widgets.admin_pages import admin_link
 from widgets.admin_releases import duplicate_agents, release_urls, releases_summary
 from widgets.models import WidgetConfig
-from widgets.snippet import embed_snippet as snippet_configured
-from widgets.snippet import embed_snippet_zero_config as snippet_zero_config
+from widgets.snippet import widget_snippets_for
 from widgets.validation import FORM_RULES
 
 
@@ -334,12 +334,16 @@ class AgentAdmin(WorkspaceScopedAdmin):
     def embed_snippet(self, obj: Agent) -> str:
         if not obj.pk:
             return "Save the agent to get its snippet."
+        snippets = widget_snippets_for(obj)
         return format_html(
             "<pre style='white-space:pre-wrap;margin:0'>{}</pre>"
             "<div class='help'>Paste before &lt;/body&gt; on your site, and add the site's "
-            "host to Allowed domains below. Zero-config form: <code>{}</code></div>",
-            snippet_configured(obj.public_id),
-            snippet_zero_config(obj.public_id),
+            "host to Allowed domains below. Zero-config form: <code>{}</code></div>"
+            "<p><a href='{}' data-ca='deploy-page-link'>Deploy on my site →</a> "
+            "(copy buttons, install guides, installation check)</p>",
+            snippets["configured"],
+            snippets["zeroConfig"],
+            admin_link("widget_deploy", obj),
         )
 
     @admin.display(description="Widget releases")

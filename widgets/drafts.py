@@ -1,7 +1,8 @@
 """The widget draft: reading it with its publishing state, and changing it.
 
 Appearance changes wait for "Publish" (widgets.releases); allowed domains and rate limits
-(security settings) and the code pin (`coreVersion`) apply at once and are audited.
+(security settings), the code pin (`coreVersion`) and the custom domain (`customDomain`)
+apply at once and are audited.
 """
 
 from __future__ import annotations
@@ -14,18 +15,24 @@ from django.db import transaction
 
 from agents.models import Agent
 from security.audit import audit_record, field_changes
+from widgets.contrast import ContrastWarning, theme_contrast_warnings
+from widgets.css_check import CssError, css_errors
 from widgets.models import WidgetConfig
 from widgets.release_diff import config_diff
 from widgets.selectors import widget_draft_public_config
 from widgets.validation import (
     APPEARANCE_FIELDS,
+    DOMAIN_FIELDS,
     PIN_FIELDS,
     RULES,
     SECURITY_FIELDS,
+    WidgetConfigInvalid,
     widget_fields_validate,
 )
 
-EDITABLE_FIELDS = (*APPEARANCE_FIELDS, *SECURITY_FIELDS, *PIN_FIELDS)
+EDITABLE_FIELDS = (*APPEARANCE_FIELDS, *SECURITY_FIELDS, *PIN_FIELDS, *DOMAIN_FIELDS)
+# Audited when they change: who may embed, and where the widget is served from.
+ACCESS_FIELDS = (*SECURITY_FIELDS, *DOMAIN_FIELDS)
 
 
 class DraftState(TypedDict):
@@ -42,6 +49,7 @@ class DraftState(TypedDict):
     allowedDomains: list[str]
     rateLimits: dict[str, int]
     coreVersion: str
+    customDomain: str
     publishedVersion: int | None
     publishedAt: datetime | None
     hasUnpublishedChanges: bool
@@ -60,6 +68,7 @@ def widget_draft_state(agent: Agent) -> DraftState:
         allowedDomains=list(config.allowed_domains) if config else [],
         rateLimits=dict(config.rate_limits or {}) if config else {},
         coreVersion=config.core_version if config else "",
+        customDomain=config.custom_domain if config else "",
         publishedVersion=live.version if live else None,
         publishedAt=live.created_at if live else None,
         hasUnpublishedChanges=bool(live and config_diff(live.snapshot, public)),
@@ -98,12 +107,12 @@ def widget_draft_update(*, agent: Agent, values: dict[str, Any], by: Any = None)
     agent, config = widget_config_locked(agent)
     before = {
         name: copy.deepcopy(getattr(config, RULES[name][2]))
-        for name in (*SECURITY_FIELDS, *PIN_FIELDS)
+        for name in (*ACCESS_FIELDS, *PIN_FIELDS)
     }
     widget_fields_apply(agent=agent, config=config, values=clean)
     after = {name: getattr(config, RULES[name][2]) for name in before}
     access = field_changes(
-        {k: before[k] for k in SECURITY_FIELDS}, {k: after[k] for k in SECURITY_FIELDS}
+        {k: before[k] for k in ACCESS_FIELDS}, {k: after[k] for k in ACCESS_FIELDS}
     )
     if access:
         audit_record(
@@ -123,3 +132,27 @@ def widget_draft_update(*, agent: Agent, values: dict[str, Any], by: Any = None)
             changes=pin,
         )
     return config
+
+
+class DraftCheck(TypedDict):
+    errors: dict[str, str]
+    cssErrors: list[CssError]
+    contrast: list[ContrastWarning]
+
+
+def widget_draft_check(values: dict[str, Any]) -> DraftCheck:
+    """What saving `values` (API names) would say, without saving: each field's problem,
+    the custom CSS's syntax errors with their positions, and the theme's contrast warnings
+    (advice only: they never block a save)."""
+    errors: dict[str, str] = {}
+    try:
+        widget_fields_validate(values, allowed=EDITABLE_FIELDS)
+    except WidgetConfigInvalid as exc:
+        errors = exc.errors
+    css = values.get("customCss")
+    theme = values.get("theme")
+    return {
+        "errors": errors,
+        "cssErrors": css_errors(css) if isinstance(css, str) else [],
+        "contrast": theme_contrast_warnings(theme if isinstance(theme, dict) else {}),
+    }

@@ -6,7 +6,9 @@ from typing import TypedDict
 
 from django.conf import settings
 
+from agents.models import Agent
 from widgets.core_builds import core_build_pinned
+from widgets.models import WidgetConfig
 
 
 def embed_snippet(agent_public_id: str, *, base_url: str | None = None) -> str:
@@ -69,12 +71,22 @@ class Snippets(TypedDict):
     pinned: PinnedSnippet | None  # only for an agent pinned to a build that has a loader
 
 
-def widget_snippets(agent_public_id: str, core_version: str = "") -> Snippets:
+def snippet_base_url(custom_domain: str = "") -> str:
+    """Where snippets load the widget from: the agent's own custom domain (a CNAME to the
+    platform, always HTTPS) when it has one, else the platform's PUBLIC_BASE_URL."""
+    domain = custom_domain.strip().rstrip("/")
+    return f"https://{domain}" if domain else settings.PUBLIC_BASE_URL.rstrip("/")
+
+
+def widget_snippets(
+    agent_public_id: str, core_version: str = "", *, base_url: str | None = None
+) -> Snippets:
     """Both snippet forms, and for an agent pinned to a build, the form with integrity."""
     build = core_build_pinned(core_version)
     pinned: PinnedSnippet | None = None
     if build is not None and build.loader_path:
-        loader_url, core_url = asset_url(build.loader_path), asset_url(build.path)
+        loader_url = asset_url(build.loader_path, base_url=base_url)
+        core_url = asset_url(build.path, base_url=base_url)
         pinned = {
             "version": build.version,
             "loaderUrl": loader_url,
@@ -91,8 +103,22 @@ def widget_snippets(agent_public_id: str, core_version: str = "") -> Snippets:
         }
     return {
         "agentId": agent_public_id,
-        "configured": embed_snippet(agent_public_id),
-        "zeroConfig": embed_snippet_zero_config(agent_public_id),
+        "configured": embed_snippet(agent_public_id, base_url=base_url),
+        "zeroConfig": embed_snippet_zero_config(agent_public_id, base_url=base_url),
         "coreVersion": core_version,
         "pinned": pinned,
     }
+
+
+def agent_snippet_base_url(agent: Agent) -> str:
+    """Where this agent's snippets load the widget from (its custom domain, if any)."""
+    domain = WidgetConfig.objects.filter(agent=agent).values_list("custom_domain", flat=True)
+    return snippet_base_url(domain.first() or "")
+
+
+def widget_snippets_for(agent: Agent) -> Snippets:
+    """The agent's snippets as its settings make them: pinned build, custom domain."""
+    pin = WidgetConfig.objects.filter(agent=agent).values_list("core_version", flat=True)
+    return widget_snippets(
+        agent.public_id, pin.first() or "", base_url=agent_snippet_base_url(agent)
+    )

@@ -5,10 +5,13 @@ ValueError with a message a person can act on.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
@@ -16,6 +19,7 @@ from security.domains import invalid_patterns
 from security.errors import InvalidRequest
 from security.limits import limit_overrides_validate
 from widgets.core_builds import core_version_validate
+from widgets.css_check import css_errors, css_errors_text
 from widgets.models import WidgetConfig
 from widgets.triggers import triggers_validate
 
@@ -30,7 +34,11 @@ HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 THEME_COLORS = ("primaryColor", "backgroundColor", "textColor")
 THEME_LENGTHS = ("radius", "borderRadius", "launcherSize", "offsetX", "offsetY")
 THEME_MODES = ("light", "dark", "auto")
+# frontend/src/core/theme.js LAUNCHER_ICONS: the widget draws only these.
+LAUNCHER_ICONS = ("chat", "forum", "bolt")
 PLAIN_VALUE = re.compile(r"^[\w\s#%.,()'\"/-]{1,120}$")
+HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_HOST = 253
 
 
 class WidgetConfigInvalid(InvalidRequest):
@@ -96,6 +104,8 @@ def theme_validate(value: Any) -> dict[str, Any]:
             raise ValueError(f"theme.{key} must be a number of pixels.")
     if value.get("mode", "light") not in THEME_MODES:
         raise ValueError(f"theme.mode must be one of: {', '.join(THEME_MODES)}.")
+    if value.get("launcherIcon", "chat") not in LAUNCHER_ICONS:
+        raise ValueError(f"theme.launcherIcon must be one of: {', '.join(LAUNCHER_ICONS)}.")
     return dict(value)
 
 
@@ -122,7 +132,37 @@ def custom_css_validate(value: Any) -> str:
         raise ValueError("Enter CSS as text.")
     if len(value) > MAX_CUSTOM_CSS:
         raise ValueError(f"At most {MAX_CUSTOM_CSS:,} characters of CSS.")
+    errors = css_errors(value)
+    if errors:
+        raise ValueError(css_errors_text(errors))
     return value
+
+
+def custom_domain_validate(value: Any) -> str:
+    """A host name of the customer's own (chat.example.com), not an IP address and not the
+    platform's own host; lowercased, without a trailing dot. Empty means none."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise ValueError("Enter a host name such as chat.example.com.")
+    host = value.strip().lower().rstrip(".")
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    else:
+        raise ValueError("Enter a host name, not an IP address.")
+    labels = host.split(".")
+    if (
+        len(host) > MAX_HOST
+        or len(labels) < 2
+        or not all(HOST_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValueError("Enter a host name such as chat.example.com (no scheme, port or path).")
+    if host == (urlsplit(settings.PUBLIC_BASE_URL).hostname or "").lower():
+        raise ValueError("That is the platform's own host; enter a host of your own.")
+    return host
 
 
 def rate_limits_validate(value: Any) -> dict[str, int]:
@@ -160,6 +200,7 @@ RULES: dict[str, tuple[Callable[[Any], Any], str, str]] = {
     "allowedDomains": (allowed_domains_validate, "config", "allowed_domains"),
     "rateLimits": (rate_limits_validate, "config", "rate_limits"),
     "coreVersion": (core_version_validate, "config", "core_version"),
+    "customDomain": (custom_domain_validate, "config", "custom_domain"),
 }
 # The same rules by model field name, for the admin's WidgetConfigForm.
 FORM_RULES: dict[str, Callable[[Any], Any]] = {
@@ -180,6 +221,8 @@ APPEARANCE_FIELDS = (
 SECURITY_FIELDS = ("allowedDomains", "rateLimits")
 # The widget code build the agent is pinned to (widgets.core_builds); applies at once.
 PIN_FIELDS = ("coreVersion",)
+# Where the widget is served from (docs/custom-domain.md); applies at once, never released.
+DOMAIN_FIELDS = ("customDomain",)
 
 
 def widget_fields_validate(values: dict[str, Any], *, allowed: tuple[str, ...]) -> dict[str, Any]:

@@ -15,10 +15,9 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
-from agents.mcp import mcp_url_check
+from agents.mcp import mcp_url_problem
 from agents.models import Agent, KnowledgeArticle, McpServer
 from agents.permissions import may_manage
-from security.outbound import OutboundFailed, OutboundRefused
 from security.scoping import scope_to_user
 from security.sealing import seal
 
@@ -85,12 +84,9 @@ class McpServerIO(serializers.ModelSerializer[McpServer]):
     def validate_url(self, value: str) -> str:
         if not value.startswith(("https://", "http://")):
             raise serializers.ValidationError("Use an http(s) URL.")
-        try:
-            mcp_url_check(value)
-        except OutboundRefused as exc:
-            raise serializers.ValidationError(f"{exc} Our servers do not call it.") from None
-        except OutboundFailed:
-            pass  # checked again before every call; a new host may not resolve yet
+        problem = mcp_url_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
         return value
 
     def validate_headers(self, value: dict[str, str]) -> dict[str, str]:

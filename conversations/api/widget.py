@@ -34,6 +34,11 @@ from security.errors import (
 from security.http import json_object_body, optional_str
 from widgets.api.public import PublicWidgetView
 from widgets.experiments import config_with_overrides, visitor_assignment
+from widgets.installation import (
+    installation_identity_note,
+    installation_inactive_note,
+    installation_origin_note,
+)
 from widgets.selectors import agent_for_widget, widget_access_for, widget_public_config
 
 ERRORS = {
@@ -133,17 +138,23 @@ class SessionView(PublicWidgetView):
         # share one office or campus address raises them); guessing ids counts too.
         self.throttle("session_per_ip", self.client_ip(), access.rate_limits if access else None)
         if access is None:
+            installation_inactive_note(agent_public_id=agent_id, origin=self.origin())
             raise NotFound("No active agent has this id.", code="agent_not_found")
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
         origin = self.origin()
         agent = agent_for_widget(agent_id, origin)
         if agent is None:
+            installation_origin_note(agent_public_id=agent_id, origin=origin, debounce=False)
             raise OriginNotAllowed()
         self.throttle(
             "session_per_agent_domain", f"{agent_id}:{domain_hash(origin)}", access.rate_limits
         )
         visitor_id = visitor_id_resolve(visitor_candidate)
-        known = session_identify(agent=agent, visitor_id=visitor_id, data=data)
+        try:
+            known = session_identify(agent=agent, visitor_id=visitor_id, data=data)
+        except InvalidCustomerToken as exc:
+            installation_identity_note(agent=agent, origin=origin, error=exc)
+            raise
         issued = _issue(
             agent=agent,
             known=known,

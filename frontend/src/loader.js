@@ -3,29 +3,12 @@
 // core (src/core) only when the visitor shows intent or the browser is idle.
 import { createApi } from './loader/api.js';
 import { isWidgetApi, platformBase, readConfig, shopifyCustomerId, storagePrefix } from './loader/config.js';
+import { SHELL_HTML } from './loader/shell.js';
 
 /* global __CORE_PATH__, __PINNED__ -- set at build time (build.mjs). /widget.js imports
    /widget/core.js?agent=<id>, which redirects (cached a minute) to the agent's immutable
    core: its pinned build or the stable channel's. A versioned loader (loader.<hash>.js)
    imports its own build's hashed core directly, for Subresource Integrity. */
-
-const CHAT_ICON = 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z';
-
-// The shadow root's own `:host` rule with !important beats any page rule, even
-// `* { all: unset !important }` or `div { display: none !important }`, and `all: initial`
-// stops the page's inherited styles at the door. Fixed and 0x0, the host takes no room in
-// the page flow, so the widget never shifts the site's layout.
-const HOST_CSS =
-  ':host{all:initial!important;display:block!important;position:fixed!important;z-index:2147483000!important;' +
-  'top:0!important;left:0!important;width:0!important;height:0!important;visibility:visible!important}';
-
-// Just enough to draw the launcher; the core adds the rest (hover, badge, open state).
-// Colour, size and offsets are custom properties the core stores for the next page view.
-const LAUNCHER_CSS =
-  '.l{position:fixed;bottom:var(--ca-y,20px);right:var(--ca-x,20px);width:var(--ca-size,56px);height:var(--ca-size,56px);' +
-  'border:0;border-radius:50%;background:var(--ca-primary,#4f46e5);color:var(--ca-on-primary,#fff);box-shadow:0 4px 14px #0003;' +
-  'cursor:pointer;display:grid;place-items:center;padding:0}.left{right:auto;left:var(--ca-x,20px)}' +
-  '.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}.l svg{width:50%;fill:currentColor}';
 
 (() => {
   const w = window;
@@ -65,10 +48,7 @@ const LAUNCHER_CSS =
 
   host.id = 'customeragent-widget';
   const root = host.attachShadow({ mode: 'open' });
-  root.innerHTML =
-    `<style>${HOST_CSS + LAUNCHER_CSS}</style><button type="button" class="l" part="launcher" ` +
-    `data-ca="launcher" aria-label="Open chat"><svg viewBox="0 0 24 24" aria-hidden="true">` +
-    `<path d="${CHAT_ICON}"/></svg></button>`;
+  root.innerHTML = SHELL_HTML; // the host's style and the launcher (src/loader/shell.js)
   const launcher = root.lastChild;
 
   // Paint the launcher in the agent's colours, size and corner from the last visit, if known.
@@ -76,6 +56,7 @@ const LAUNCHER_CSS =
     const theme = JSON.parse(stored('theme')) || {};
     for (const name in theme.vars) host.style.setProperty(name, theme.vars[name]);
     if (theme.left) launcher.classList.add('left');
+    if (theme.icon) launcher.firstChild.firstChild.setAttribute('d', theme.icon); // svg > path
   } catch (e) {
     // no usable theme stored
   }

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
 from widgets.core_builds import core_target_for, core_url
+from widgets.installation import installation_origin_note
 from widgets.selectors import widget_access_for
 
 CORE_REDIRECT_MAX_AGE = 60
@@ -30,6 +31,10 @@ def widget_core(request: HttpRequest) -> HttpResponse:
     if agent_id and not AGENT_ID.match(agent_id):
         return _script_error("/* invalid agent id */", status=400)
     access = widget_access_for(agent_id) if agent_id else None
+    # The module import carries the page's Origin: the first sign of a site that is not
+    # allowed yet (its session call then fails at the CORS preflight, unseen).
+    if access is not None:
+        installation_origin_note(agent_public_id=agent_id, origin=request.headers.get("Origin", ""))
     target = core_target_for(access.core_version if access else "")
     if target is None:
         return _script_error("/* widget not built: run `make build` */", status=503)

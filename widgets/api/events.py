@@ -13,6 +13,7 @@ from security.errors import InvalidSessionToken, OriginNotAllowed
 from security.http import json_object_body, optional_str
 from widgets.api.public import PublicWidgetView
 from widgets.experiments import visitor_assignment
+from widgets.installation import installation_origin_note
 from widgets.selectors import widget_access_for
 
 
@@ -40,6 +41,7 @@ class EventsView(PublicWidgetView):
             raise InvalidSessionToken()
         # The agent may have dropped this site since the token was issued.
         if not origin_allowed(origin, access.allowed_domains):
+            installation_origin_note(agent_public_id=session.agent_id, origin=origin)
             raise OriginNotAllowed()
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
         self.throttle("events_per_visitor", session.visitor_id, access.rate_limits)

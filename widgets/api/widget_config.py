@@ -18,8 +18,7 @@ from agents.api.knowledge import AgentScoped
 from security.errors import InvalidRequest
 from widgets.bulk import widget_export, widget_import
 from widgets.drafts import EDITABLE_FIELDS, widget_draft_state, widget_draft_update
-from widgets.models import WidgetConfig
-from widgets.snippet import widget_snippets
+from widgets.snippet import widget_snippets_for
 
 ERRORS = {
     400: OpenApiResponse(description="invalid_widget_config / invalid_widget_document"),
@@ -44,6 +43,7 @@ class WidgetOut(serializers.Serializer[Any]):
     allowedDomains = serializers.ListField(child=serializers.CharField())
     rateLimits = serializers.DictField(child=serializers.IntegerField())
     coreVersion = serializers.CharField()
+    customDomain = serializers.CharField()
     publishedVersion = serializers.IntegerField(allow_null=True)
     publishedAt = serializers.DateTimeField(allow_null=True)
     hasUnpublishedChanges = serializers.BooleanField()
@@ -64,7 +64,8 @@ def _body(request: Request) -> dict[str, Any]:
 
 class WidgetDraftView(AgentScoped):
     """The agent's widget draft. `PATCH` changes the fields it names: appearance waits for
-    `publish`; `allowedDomains`, `rateLimits` and `coreVersion` apply at once."""
+    `publish`; `allowedDomains`, `rateLimits`, `coreVersion` and `customDomain` apply at
+    once."""
 
     serializer_class = WidgetOut
 
@@ -101,9 +102,7 @@ class WidgetSnippetView(AgentScoped):
         }
     )
     def get(self, request: Request, agent_id: str) -> Response:
-        agent = self.agent()
-        pin = WidgetConfig.objects.filter(agent=agent).values_list("core_version", flat=True)
-        return Response(widget_snippets(agent.public_id, pin.first() or ""))
+        return Response(widget_snippets_for(self.agent()))
 
 
 class WidgetExportView(AgentScoped):

@@ -50,8 +50,9 @@ def test_demo_traffic_gives_the_greeting_test_a_verdict_and_fires_the_alert(
     assert stored.filter(event="exposure").count() == 160
     assert stored.filter(event="error").count() == 12
     # The server stamps each event with the variant it assigned, never the client's claim.
-    assert stored.filter(event="load", variant="greeting:friendly").count() == (
-        report.by_variant["greeting:friendly"]
+    assert (
+        stored.filter(event="load", variant="greeting:friendly").count()
+        == (report.by_variant["greeting:friendly"])
     )
 
     with override_settings(CELERY_TASK_ALWAYS_EAGER=True):

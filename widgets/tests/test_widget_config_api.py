@@ -223,3 +223,13 @@ def test_import_refuses_invalid_configs(
     assert {k: v for k, v in after.items() if k != "updatedAt"} == {
         k: v for k, v in before.items() if k != "updatedAt"
     }
+
+
+def test_the_custom_domain_is_read_and_written_through_the_api(owner: Any, agent: Any) -> None:
+    changed = api(owner).patch(url(agent), {"customDomain": "Chat.Shop.Example.com"}, format="json")
+    assert changed.status_code == 200, changed.content
+    assert api(owner).get(url(agent)).json()["customDomain"] == "chat.shop.example.com"
+    snippet = api(owner).get(url(agent, "/snippet")).json()
+    assert 'src="https://chat.shop.example.com/widget.js"' in snippet["configured"]
+    refused = api(owner).patch(url(agent), {"customDomain": "10.0.0.1"}, format="json")
+    assert refused.status_code == 400

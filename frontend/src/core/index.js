@@ -11,6 +11,9 @@
 //   launcher    the launcher <button>
 //   api         window.CustomerAgent (identity fields are kept current on it)
 //   emit        (event, payload) => void, calls the handlers registered with api.on()
+//   offline     only for the admin's preview (src/admin/preview.js), which runs this same
+//               core without a network: {storage, transport, makeChat, makeTabs} replace
+//               localStorage, the analytics beacon, createChat and createTabSync
 // }
 //
 // Everything the page or the network can call into (DOM events, timers, socket frames,
@@ -23,7 +26,7 @@ import { newClientId } from './ids.js';
 import { createStore } from './storage.js';
 import { pickStrings } from './strings.js';
 import { createTabSync } from './tabs.js';
-import { isLeftPosition, themeMode, themeVariables } from './theme.js';
+import { isLeftPosition, LAUNCHER_ICONS, launcherIconPath, themeMode, themeVariables } from './theme.js';
 import { beaconTransport, createTracker } from './tracker.js';
 import { watchTriggers } from './triggers.js';
 import { h } from './ui/dom.js';
@@ -42,10 +45,11 @@ function browserStorage() {
 
 const hasFeature = (agentConfig, feature) => !!agentConfig && Array.isArray(agentConfig.features) && agentConfig.features.includes(feature);
 
-export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, api, emit }) {
+export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, api, emit, offline = {} }) {
+  const { storage = browserStorage(), transport = beaconTransport, makeChat = createChat, makeTabs = createTabSync } = offline;
   // Nothing is written until we know the agent does not need consent first, unless this
   // visitor already has something stored (so storing was allowed before).
-  const store = createStore(browserStorage(), agentId, { held: true });
+  const store = createStore(storage, agentId, { held: true });
   if (store.hasAny()) store.release();
   const strings = pickStrings(config.locale, navigator.language);
   const { t } = strings;
@@ -55,7 +59,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
   let appliedVariables = [];
   let stopTriggers = () => {};
 
-  const tracker = createTracker({ base, getToken: () => chat.token(), transport: beaconTransport });
+  const tracker = createTracker({ base, getToken: () => chat.token(), transport });
   function report(error) {
     try {
       const message = String((error && error.message) || error);
@@ -97,7 +101,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
   });
   shadowRoot.append(teaser.element, panel.element, panel.announcer, customCss);
 
-  const tabs = createTabSync({
+  const tabs = makeTabs({
     agentId,
     onMessage: guard((message) => {
       if (message.type === 'open') (message.open ? open : close)({ focus: false, synced: true });
@@ -160,7 +164,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     sent: (entry) => tabs.post({ type: 'local', entry }),
   };
 
-  const chat = createChat({
+  const chat = makeChat({
     base,
     agentId,
     identity: config,
@@ -186,7 +190,9 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     appliedVariables = Object.keys(variables);
     const left = isLeftPosition(agentConfig);
     const mode = themeMode(agentConfig.theme);
+    const icon = launcherIconPath(agentConfig.theme);
     launcherView.setLeft(left);
+    launcherView.setIcon(icon);
     for (const element of [panel.element, teaser.element]) {
       element.classList.toggle('left', left);
       element.classList.toggle('dark', mode === 'dark');
@@ -196,7 +202,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     customCss.textContent = typeof agentConfig.customCss === 'string' ? agentConfig.customCss : '';
     panel.setConfig(agentConfig);
     // The loader reads this to paint the launcher on the next page view.
-    store.write('theme', { vars: variables, left });
+    store.write('theme', { vars: variables, left, icon: icon === LAUNCHER_ICONS.chat ? undefined : icon });
   }
 
   /** Proactive triggers: once per page view, never for a visitor who is chatting already. */
@@ -204,7 +210,8 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     const pageViews = (Number(store.read('views')) || 0) + 1;
     store.write('views', pageViews);
     const triggers = agentConfig.triggers;
-    if (!triggers || store.read('teased') || chat.state.conversationId || panel.isOpen()) return;
+    // No settings at all (the default `{}`) means no trigger; `{action}` alone fires at once.
+    if (!triggers || !Object.keys(triggers).length || store.read('teased') || chat.state.conversationId || panel.isOpen()) return;
     stopTriggers = watchTriggers({
       triggers,
       url: location.href,

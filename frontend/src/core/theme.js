@@ -17,6 +17,12 @@ const LENGTH_PROPERTIES = {
   offsetY: ['--ca-y', 0, 400],
 };
 const MODES = ['light', 'dark', 'auto'];
+// theme.launcherIcon picks one of these 24x24 paths; a path never comes from the config.
+export const LAUNCHER_ICONS = {
+  chat: 'M20 2H4a2 2 0 0 0-2 2v18l4-4h14a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z',
+  forum: 'M21 6h-2v9H6v2c0 .55.45 1 1 1h11l4 4V7c0-.55-.45-1-1-1zm-4 6V3c0-.55-.45-1-1-1H3c-.55 0-1 .45-1 1v14l4-4h10c.55 0 1-.45 1-1z',
+  bolt: 'M7 2v11h3v9l7-12h-4l4-8z',
+};
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
 // Colours and font lists; no url(), no way out of the declaration.
 const PLAIN_VALUE = /^[\w\s#%.,()'"/-]{1,120}$/;
@@ -56,6 +62,12 @@ export function themeVariables(theme) {
   if (onPrimary) variables['--ca-on-primary'] = onPrimary;
   return variables;
 }
+
+/** The launcher icon's path: theme.launcherIcon when it names one of LAUNCHER_ICONS, else chat. */
+export const launcherIconPath = (theme) => {
+  const name = theme && theme.launcherIcon;
+  return Object.prototype.hasOwnProperty.call(LAUNCHER_ICONS, name) ? LAUNCHER_ICONS[name] : LAUNCHER_ICONS.chat;
+};
 
 /** 'light' | 'dark' | 'auto' (auto follows prefers-color-scheme). */
 export const themeMode = (theme) => (theme && MODES.includes(theme.mode) ? theme.mode : 'light');

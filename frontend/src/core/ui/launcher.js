@@ -20,5 +20,9 @@ export function enhanceLauncher(launcher, panelId) {
     setLeft(left) {
       launcher.classList.toggle('left', left);
     },
+    /** The closed-state icon (the loader drew the chat bubble). */
+    setIcon(path) {
+      launcher.querySelector('path').setAttribute('d', path);
+    },
   };
 }
