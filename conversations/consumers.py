@@ -19,6 +19,7 @@ from django.db import connections
 from analytics import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
 from conversations import realtime, services, staff
+from conversations.greetings import greeting_remembered
 from conversations.lifecycle import conversation_csat_record
 from conversations.parties import Party
 from conversations.selectors import conversation_current, message_out, messages_after
@@ -141,6 +142,14 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 "visitorId": session.visitor_id,
             }
         )
+        # A personalized greeting computed after this session's answer (conversations.
+        # greetings) and pushed before this socket joined the group would be missed.
+        if session.customer_verified and session.customer_id:
+            greeting = await in_db_thread(greeting_remembered)(
+                agent=agent, customer_id=session.customer_id
+            )
+            if greeting:
+                await self.send_json({"type": "greeting", "text": greeting})
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") in FORWARD_ONLY_EVENTS:

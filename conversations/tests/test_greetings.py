@@ -130,6 +130,39 @@ async def test_the_greeting_is_pushed_to_the_customers_open_widgets(
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_a_greeting_computed_before_the_socket_joined_is_sent_on_connect(
+    agent: Agent, store: McpServer
+) -> None:
+    # The order `make run` shows: the session answer, the greeting computed beside it, and
+    # only then (the visitor opens the chat) the socket.
+    ana = await sync_to_async(verified)(agent)
+    await sync_to_async(greeting_refresh)(agent_id=agent.pk, customer_id=ana.pk)
+    token = session_token_issue(
+        agent_id=agent.public_id,
+        visitor_id=new_visitor_id(),
+        origin=SITE_ORIGIN,
+        customer_id=ana.pk,
+        customer_verified=True,
+    ).token
+    communicator, connected, _ = await connect(token)
+    assert connected
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "session.ready"
+    assert await communicator.receive_json_from(timeout=5) == {
+        "type": "greeting",
+        "text": ANA_GREETING,
+    }
+    await communicator.disconnect()
+    # An anonymous visitor's socket gets no greeting frame.
+    anonymous = session_token_issue(
+        agent_id=agent.public_id, visitor_id=new_visitor_id(), origin=SITE_ORIGIN
+    ).token
+    communicator, connected, _ = await connect(anonymous)
+    assert (await communicator.receive_json_from(timeout=5))["type"] == "session.ready"
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("celery_worker")
 def test_the_session_answer_is_not_delayed_and_the_next_one_carries_the_greeting(
     client: Client, agent: Agent, store: McpServer
