@@ -11,7 +11,7 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 # run beside the server so they stream (conversations/task_queue.py).
 RUN_ENV := $(DEV_ENV) EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} MCP_ALLOW_PRIVATE_URLS=$${MCP_ALLOW_PRIVATE_URLS:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
-.PHONY: install build run test lint bench worker beat clean
+.PHONY: install build run demo-traffic test lint bench worker beat clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ run: build
 	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
 		--ws-max-size 65536 --lifespan off & \
 	wait
+
+# Simulated visitors and an error spike for the running demo (docs/experiments.md).
+demo-traffic:
+	$(RUN_ENV) DEMO_PORT=$(DEMO_PORT) $(PY) manage.py demo_traffic $(TRAFFIC_ARGS)
 
 test: build
 	cd frontend && npm test --silent
