@@ -9,7 +9,6 @@ A variant's `overrides` use the shape of the public config (`widget_public_confi
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any, cast, get_type_hints
 
@@ -20,12 +19,17 @@ from analytics.models import Experiment
 from widgets.models import WidgetConfig
 from widgets.selectors import PublicConfig
 from widgets.triggers import triggers_validate
+from widgets.validation import (
+    HEX_COLOR,
+    MAX_GREETING,
+    MAX_PROMPT_LENGTH,
+    MAX_PROMPTS,
+    THEME_COLORS,
+    position_validate,
+    starter_prompts_validate,
+)
 
 LIVE_CACHE_SECONDS = 300
-MAX_GREETING = 500  # Agent.greeting
-MAX_PROMPTS, MAX_PROMPT_LENGTH = 4, 80  # as the widget admin allows
-HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-THEME_COLORS = ("primaryColor", "backgroundColor", "textColor")
 TRIGGER_FIELDS = ("delayMs",)
 OVERRIDABLE = ("greeting", "position", "starterPrompts", "triggers", "theme")
 
@@ -50,9 +54,11 @@ def overrides_validate(value: Any) -> dict[str, Any]:
             raise ValueError(f"greeting must be text of 1-{MAX_GREETING} characters.")
         checked["greeting"] = greeting.strip()
     if "position" in value:
-        if value["position"] not in WidgetConfig.Position.values:
-            raise ValueError(f"position must be one of {', '.join(WidgetConfig.Position.values)}.")
-        checked["position"] = value["position"]
+        try:
+            checked["position"] = position_validate(value["position"])
+        except ValueError:
+            positions = ", ".join(WidgetConfig.Position.values)
+            raise ValueError(f"position must be one of {positions}.") from None
     if "starterPrompts" in value:
         checked["starterPrompts"] = _prompts(value["starterPrompts"])
     if "triggers" in value:
@@ -63,16 +69,16 @@ def overrides_validate(value: Any) -> dict[str, Any]:
 
 
 def _prompts(prompts: Any) -> list[str]:
-    if (
-        not isinstance(prompts, list)
-        or len(prompts) > MAX_PROMPTS
-        or not all(isinstance(p, str) and 0 < len(p.strip()) <= MAX_PROMPT_LENGTH for p in prompts)
-    ):
-        raise ValueError(
-            f"starterPrompts must be up to {MAX_PROMPTS} questions of at most "
-            f"{MAX_PROMPT_LENGTH} characters."
-        )
-    return [p.strip() for p in prompts]
+    """The widget's own rule (a list is required here: `null` is not "no prompts")."""
+    try:
+        if isinstance(prompts, list):
+            return starter_prompts_validate(prompts)
+    except ValueError:
+        pass
+    raise ValueError(
+        f"starterPrompts must be up to {MAX_PROMPTS} questions of at most "
+        f"{MAX_PROMPT_LENGTH} characters."
+    )
 
 
 def _triggers(triggers: Any) -> dict[str, Any]:
