@@ -91,6 +91,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
+def _session(plan: TrafficPlan, page: str, deadline: float) -> dict[str, Any]:
+    return _post(plan, "/api/v2/widget/session", {"agentId": plan.agent_id, "url": page}, deadline)
+
+
 def traffic_run(plan: TrafficPlan, report: TrafficReport | None = None) -> TrafficReport:
     """Send the plan's visitors and errors; returns what was sent, per variant."""
     plan_check(plan)
@@ -100,9 +104,7 @@ def traffic_run(plan: TrafficPlan, report: TrafficReport | None = None) -> Traff
     page = plan.origin.rstrip("/") + "/"
     token = ""
     for _ in range(plan.visitors):
-        session = _post(
-            plan, "/api/v2/widget/session", {"agentId": plan.agent_id, "url": page}, deadline
-        )
+        session = _session(plan, page, deadline)
         token = str(session["token"])
         variants: dict[str, str] = dict(session.get("variants") or {})
         events: list[dict[str, Any]] = [
@@ -127,10 +129,7 @@ def traffic_run(plan: TrafficPlan, report: TrafficReport | None = None) -> Traff
         report.by_variant[label] += 1
     if plan.errors:
         if not token:  # errors come from some visitor's widget
-            session = _post(
-                plan, "/api/v2/widget/session", {"agentId": plan.agent_id, "url": page}, deadline
-            )
-            token = str(session["token"])
+            token = str(_session(plan, page, deadline)["token"])
         for start in range(0, plan.errors, ERROR_BATCH):
             batch = [
                 {

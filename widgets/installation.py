@@ -36,7 +36,7 @@ from security.domains import (
 from security.errors import InvalidRequest
 from widgets.drafts import widget_draft_update
 from widgets.models import InstallationRefusal, WidgetConfig
-from widgets.selectors import widget_access_for
+from widgets.selectors import WidgetAccess, widget_access_for
 
 logger = logging.getLogger("customeragent.security")
 
@@ -111,10 +111,17 @@ def _debounced(agent_public_id: str, origin: str) -> bool:
     return not cache.add(f"install:note:{key}", 1, NOTE_DEBOUNCE_SECONDS)
 
 
-def installation_origin_note(*, agent_public_id: str, origin: str, debounce: bool = True) -> bool:
+def installation_origin_note(
+    *,
+    agent_public_id: str,
+    origin: str,
+    debounce: bool = True,
+    access: WidgetAccess | None = None,
+) -> bool:
     """Record `origin_not_allowed` when an active agent's allowed domains do not cover
-    `origin`. The allowed case costs no query (the access rules are cached)."""
-    access = widget_access_for(agent_public_id)
+    `origin`. The allowed case costs no query: callers that looked up the agent's access
+    rules already pass them (`access`), else they are read from the cache."""
+    access = access or widget_access_for(agent_public_id)
     if access is None or not origin or origin_allowed(origin, access.allowed_domains):
         return False
     if _canonical_origin(origin) is None or (debounce and _debounced(agent_public_id, origin)):

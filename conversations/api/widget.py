@@ -144,7 +144,9 @@ class SessionView(PublicWidgetView):
         origin = self.origin()
         agent = agent_for_widget(agent_id, origin)
         if agent is None:
-            installation_origin_note(agent_public_id=agent_id, origin=origin, debounce=False)
+            installation_origin_note(
+                agent_public_id=agent_id, origin=origin, debounce=False, access=access
+            )
             raise OriginNotAllowed()
         self.throttle(
             "session_per_agent_domain", f"{agent_id}:{domain_hash(origin)}", access.rate_limits

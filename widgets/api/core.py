@@ -34,7 +34,9 @@ def widget_core(request: HttpRequest) -> HttpResponse:
     # The module import carries the page's Origin: the first sign of a site that is not
     # allowed yet (its session call then fails at the CORS preflight, unseen).
     if access is not None:
-        installation_origin_note(agent_public_id=agent_id, origin=request.headers.get("Origin", ""))
+        installation_origin_note(
+            agent_public_id=agent_id, origin=request.headers.get("Origin", ""), access=access
+        )
     target = core_target_for(access.core_version if access else "")
     if target is None:
         return _script_error("/* widget not built: run `make build` */", status=503)

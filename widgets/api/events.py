@@ -41,7 +41,7 @@ class EventsView(PublicWidgetView):
             raise InvalidSessionToken()
         # The agent may have dropped this site since the token was issued.
         if not origin_allowed(origin, access.allowed_domains):
-            installation_origin_note(agent_public_id=session.agent_id, origin=origin)
+            installation_origin_note(agent_public_id=session.agent_id, origin=origin, access=access)
             raise OriginNotAllowed()
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
         self.throttle("events_per_visitor", session.visitor_id, access.rate_limits)

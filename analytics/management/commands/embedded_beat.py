@@ -35,7 +35,6 @@ def beat_entries(max_interval: float | None) -> dict[str, tuple[str, float]]:
 
 def beat_task_run(name: str, task_name: str) -> bool:
     """Run one scheduled task here and now; a failure is logged, never fatal to the loop."""
-    current_app.loader.import_default_modules()  # the apps' tasks modules, once
     task = current_app.tasks.get(task_name)
     if task is None:
         logger.error("embedded beat: no task %s (schedule entry %s)", task_name, name)
@@ -68,6 +67,7 @@ class Command(BaseCommand):
                 "Celery has a broker here (REDIS_URL): run `make worker` and `make beat` instead."
             )
         entries = beat_entries(options["max_interval"])
+        current_app.loader.import_default_modules()  # the apps' tasks modules, once
         if options["once"]:
             failed = [name for name, (task, _) in entries.items() if not beat_task_run(name, task)]
             if failed:
