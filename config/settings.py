@@ -16,6 +16,7 @@ from csp.constants import NONE as CSP_NONE
 from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from config.beat import beat_schedule
 from config.env import env_bool, env_int, env_list, env_networks, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -197,35 +198,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 90, minimum=2)
 ANALYTICS_ROLLUP_SECONDS = env_int("ANALYTICS_ROLLUP_SECONDS", 300, minimum=10)
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE = {
-    "analytics-daily-event-counts": {
-        "task": "analytics.tasks.rollup_daily_event_counts",
-        "schedule": 15 * 60,
-    },
-    "analytics-rollup-metrics": {
-        "task": "analytics.tasks.rollup_metrics",
-        "schedule": ANALYTICS_ROLLUP_SECONDS,
-    },
-    "analytics-prune-events": {
-        "task": "analytics.tasks.prune_events",
-        "schedule": 6 * 60 * 60,
-    },
-    # Monitoring, alerts and experiments (docs/monitoring.md, docs/experiments.md).
-    "monitoring-worker-heartbeat": {"task": "analytics.tasks.worker_heartbeat", "schedule": 30},
-    "monitoring-group-widget-errors": {
-        "task": "analytics.tasks.group_widget_errors",
-        "schedule": 60,
-    },
-    "monitoring-evaluate-alerts": {"task": "analytics.tasks.evaluate_alerts", "schedule": 60},
-    "experiments-compute-results": {
-        "task": "analytics.tasks.compute_experiment_results",
-        "schedule": 15 * 60,
-    },
-    "experiments-promote-winners": {
-        "task": "widgets.tasks.promote_experiment_winners",
-        "schedule": 15 * 60,
-    },
-}
+# What beat runs when (config/beat.py); `make run` runs it in-process (embedded_beat).
+CELERY_BEAT_SCHEDULE = beat_schedule(rollup_seconds=ANALYTICS_ROLLUP_SECONDS)
 
 # --- Monitoring and alerts (docs/monitoring.md) ---------------------------------------
 # /metrics answers these client addresses (after TRUSTED_PROXIES) or the bearer token.
