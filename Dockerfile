@@ -13,9 +13,13 @@ COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 COPY --from=widget /src/frontend/dist /app/frontend/dist
-RUN SECRET_KEY=build-only DEBUG=false python manage.py collectstatic --noinput
+# collectstatic signs nothing, but settings refuse a weak key: a throw-away random one.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" DEBUG=false \
+    python manage.py collectstatic --noinput
 RUN useradd --system --uid 1000 app && chown -R app /app
 USER app
 EXPOSE 8000
+# --no-proxy-headers: the client address is decided by TRUSTED_PROXIES alone
+# (security/client_ip.py), never by uvicorn believing X-Forwarded-For from loopback.
 CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "--proxy-headers", "--ws-max-size", "65536", "--lifespan", "off"]
+     "--workers", "2", "--no-proxy-headers", "--ws-max-size", "65536", "--lifespan", "off"]

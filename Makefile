@@ -9,6 +9,10 @@ DEMO_STORE_PORT ?= 8002
 DEV_ENV := DEBUG=$${DEBUG:-true}
 # Where the demo site and snippets load the widget from: follows PORT unless set. Answers
 # run beside the server so they stream (conversations/task_queue.py).
+# The ASGI server as every target starts it. --no-proxy-headers: uvicorn would otherwise
+# take X-Forwarded-For from a loopback peer as the client address before TRUSTED_PROXIES is
+# consulted; security/client_ip.py decides alone (security/tests/hostile/test_client_address.py).
+WEB_SERVER := $(VENV)/bin/uvicorn config.asgi:application --no-proxy-headers --ws-max-size 65536 --lifespan off
 RUN_ENV := $(DEV_ENV) EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} MCP_ALLOW_PRIVATE_URLS=$${MCP_ALLOW_PRIVATE_URLS:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
 .PHONY: install build run demo-traffic test lint bench worker beat clean
@@ -37,8 +41,7 @@ run: build
 	$(RUN_ENV) $(PY) manage.py serve_demo --port $(DEMO_PORT) & \
 	$(RUN_ENV) $(PY) manage.py serve_demo_store --port $(DEMO_STORE_PORT) & \
 	if [ -z "$$REDIS_URL" ]; then $(RUN_ENV) $(PY) manage.py embedded_beat --max-interval 60 & fi; \
-	$(RUN_ENV) $(VENV)/bin/uvicorn config.asgi:application --host 127.0.0.1 --port $(PORT) \
-		--ws-max-size 65536 --lifespan off & \
+	$(RUN_ENV) $(WEB_SERVER) --host 127.0.0.1 --port $(PORT) & \
 	wait
 
 # Simulated visitors and an error spike for the running demo (docs/experiments.md).

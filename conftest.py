@@ -45,10 +45,12 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _mcp_servers_on_this_machine(settings: Any) -> None:
-    """The suite's MCP servers listen on 127.0.0.1, which the SSRF guard refuses in
-    production; agents/tests/test_mcp_ssrf.py turns the guard back on."""
+def _test_servers_on_this_machine(settings: Any) -> None:
+    """The suite's MCP and model servers listen on 127.0.0.1, which the SSRF guard
+    (security.outbound) refuses in production; agents/tests/test_mcp_ssrf.py and
+    security/tests/hostile/test_outbound.py turn the guard back on."""
     settings.MCP_ALLOW_PRIVATE_URLS = True
+    settings.LLM_ALLOW_PRIVATE_URLS = True
 
 
 @pytest.fixture(autouse=True)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest
@@ -15,10 +15,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from agents.mcp import headers_seal, headers_validate, mcp_url_problem, server_headers
+from agents.memberships import (
+    membership_add,
+    membership_change_problem,
+    membership_remove,
+    membership_role_change,
+)
 from agents.models import KnowledgeArticle, McpServer, Membership, ToolCall, Workspace
 from agents.presets import PRESETS, preset_defaults_apply
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record
+from security.errors import ApiError
+from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 
 
 @admin.register(Workspace)
@@ -31,11 +39,59 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
         return request.user.is_superuser
 
 
+class MembershipForm(forms.ModelForm):
+    """Shows why a change to the workspace's people is refused before anything is saved
+    (agents.memberships asks the same question again when it writes)."""
+
+    class Meta:
+        model = Membership
+        fields = ["workspace", "user", "role"]
+
+    def __init__(self, *args: Any, request_user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_user = request_user
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        workspace = cleaned.get("workspace") or getattr(self.instance, "workspace", None)
+        user_id = cleaned["user"].pk if cleaned.get("user") else self.instance.user_id
+        role = cleaned.get("role")
+        if workspace is not None and user_id is not None and role:
+            problem = membership_change_problem(
+                by=self.request_user,
+                workspace_id=workspace.pk,
+                user_id=user_id,
+                role_from=self.instance.role if self.instance.pk else None,
+                role_to=role,
+            )
+            if problem:
+                raise forms.ValidationError(problem)
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(WorkspaceScopedAdmin):
+    """Every add, role change and removal goes through agents.memberships (audited)."""
+
+    form = MembershipForm
     list_display = ["user", "workspace", "role", "created_at"]
     list_filter = ["role", "workspace"]
     search_fields = ["user__username", "user__email", "workspace__name"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A membership changes its role; another person or workspace is another membership.
+        return ["workspace", "user"] if obj is not None else []
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class WithUser(form_class):  # type: ignore[misc, valid-type]
+            def __init__(self, *args: Any, **inner: Any) -> None:
+                super().__init__(*args, request_user=request.user, **inner)
+
+        return WithUser
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
@@ -50,6 +106,38 @@ class MembershipAdmin(WorkspaceScopedAdmin):
             )
         return field
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not super().has_delete_permission(request, obj):
+            return False
+        return obj is None or not membership_change_problem(
+            by=request.user,
+            workspace_id=obj.workspace_id,
+            user_id=obj.user_id,
+            role_from=obj.role,
+            role_to=None,
+        )
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        try:
+            if change:
+                membership_role_change(membership=obj, role=obj.role, by=request.user)
+            else:
+                obj.pk = membership_add(
+                    workspace=obj.workspace, user=obj.user, role=obj.role, by=request.user
+                ).pk
+        except ApiError as exc:  # changed by someone else since the form was checked
+            raise PermissionDenied(exc.message) from None
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        try:
+            membership_remove(membership=obj, by=request.user)
+        except ApiError as exc:
+            raise PermissionDenied(exc.message) from None
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+        for membership in queryset:
+            self.delete_model(request, membership)
+
 
 class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):
     model = KnowledgeArticle
@@ -61,7 +149,9 @@ class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):
 
 @admin.register(KnowledgeArticle)
 class KnowledgeArticleAdmin(WorkspaceScopedAdmin):
-    agents_may_edit = True
+    """Managers only, as in the REST API (agents/api/knowledge.py): what the agent is
+    told is the workspace's voice, and a way to instruct its model."""
+
     list_display = ["title", "agent", "is_published", "updated_at"]
     list_filter = ["is_published", "agent__workspace", "agent"]
     search_fields = ["title", "body"]
@@ -127,10 +217,11 @@ class McpServerForm(forms.ModelForm):
         if not raw:
             return None  # keep what is stored
         try:
-            return headers_validate(json.loads(raw))
+            return headers_validate(untrusted_json_loads(raw))
+        except UntrustedJsonError as exc:
+            raise forms.ValidationError(f"Invalid JSON: it {exc}.") from None
         except ValueError as exc:
-            message = str(exc) if not isinstance(exc, json.JSONDecodeError) else "Invalid JSON."
-            raise forms.ValidationError(message) from None
+            raise forms.ValidationError(str(exc)) from None
 
     def _tool_names(self, field: str) -> list[str]:
         value: Any = self.cleaned_data.get(field) or []

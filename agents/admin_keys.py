@@ -6,15 +6,15 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import ForeignKey, QuerySet
-from django.forms import ModelChoiceField
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from agents.api_keys import api_key_issue, api_key_revoke
 from agents.models import ApiKey
-from agents.permissions import MANAGER_ROLES, may_manage
+from agents.permissions import may_manage
 from security.admin import WorkspaceScopedAdmin
+from security.scoping import scope_to_workspaces
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -50,21 +50,15 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
             obj is None or may_manage(request.user, obj.workspace_id)
         )
 
-    def formfield_for_foreignkey(
-        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
-        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if (
-            field is not None
-            and field.queryset is not None
-            and db_field.name == "workspace"
-            and not request.user.is_superuser
-        ):
-            # Only workspaces this user manages (a role elsewhere does not count).
-            field.queryset = field.queryset.filter(
-                memberships__user=request.user.pk, memberships__role__in=MANAGER_ROLES
-            ).distinct()
-        return field
+    def has_revoke_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request, obj)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        # The keys of the workspaces this user manages: a support agent sees none.
+        keys = super().get_queryset(request)
+        if request.user.is_superuser:
+            return keys
+        return scope_to_workspaces(keys, self.editable_workspace_ids(request))
 
     @admin.display(description="Key")
     def key_hint(self, obj: ApiKey) -> str:
@@ -94,11 +88,11 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        # Every selected key's workspace is checked first (WorkspaceScopedAdmin).
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):
-            if may_manage(request.user, key.workspace_id):
-                api_key_revoke(key, actor=request.user)
-                revoked += 1
+            api_key_revoke(key, actor=request.user)
+            revoked += 1
         messages.success(request, f"{revoked} key(s) revoked.")

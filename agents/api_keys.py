@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from agents.models import ApiKey
-from security.audit import audit_record
+from security.audit import acting_user, audit_record
 
 PREFIX_CHARS = 8
 
@@ -28,6 +28,10 @@ class WorkspaceKeyPrincipal:
     is_superuser: bool = False
     is_staff: bool = False
     pk: None = None
+
+    def get_username(self) -> str:
+        """How audit entries and staff-written rows name the key: `api-key:ca_<prefix>`."""
+        return self.username
 
 
 def _digest(secret: str) -> str:
@@ -46,7 +50,7 @@ def api_key_issue(
         prefix=prefix,
         digest=_digest(secret),
         can_write=can_write,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        created_by=acting_user(actor),
     )
     audit_record(
         action="api_key.issue",
@@ -71,7 +75,7 @@ def api_key_principal(presented: str) -> WorkspaceKeyPrincipal | None:
         api_workspace_id=key.workspace_id,
         key_id=key.pk,
         can_write=key.can_write,
-        username=f"api-key:{key.prefix}",
+        username=f"api-key:ca_{key.prefix}",
     )
 
 

@@ -24,7 +24,6 @@ from typing import Any, TypeVar
 
 import anyio
 import httpx2
-from django.conf import settings
 from django.core.cache import cache
 from mcp import Client
 from mcp.client.sse import sse_client
@@ -32,7 +31,15 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, TextContent
 
 from agents.models import McpServer
-from security.outbound import OutboundFailed, OutboundRefused, outbound_target
+from security.outbound import (
+    OutboundBlocked,
+    OutboundFailed,
+    OutboundRefused,
+    Purpose,
+    outbound_target,
+    outbound_url_problem,
+    pinned_async_client,
+)
 from security.sealing import SealBroken, seal, unseal
 
 logger = logging.getLogger(__name__)
@@ -112,22 +119,17 @@ def _listing_key(server: McpServer) -> str:
 
 
 def mcp_url_check(url: str) -> None:
-    """Refuse (OutboundRefused) a URL our servers must not call: not http(s), credentials
-    in it, or a host resolving to a private, loopback, link-local (cloud metadata) or
-    reserved address — unless MCP_ALLOW_PRIVATE_URLS. OutboundFailed: it does not resolve."""
-    outbound_target(url, allow_private=settings.MCP_ALLOW_PRIVATE_URLS)
+    """Refuse (OutboundRefused) a URL our servers must not call (security.outbound: not
+    http(s), credentials in it, or a host resolving to a private, loopback, link-local
+    (cloud metadata) or reserved address — unless MCP_ALLOW_PRIVATE_URLS).
+    OutboundFailed: it does not resolve."""
+    outbound_target(url, purpose=Purpose.MCP)
 
 
 def mcp_url_problem(url: str) -> str | None:
     """Why a URL may not be saved as an MCP server, or None. A host that does not resolve
     (yet) may be saved: the check runs again before every call."""
-    try:
-        mcp_url_check(url)
-    except OutboundRefused as exc:
-        return f"{exc} Our servers do not call it (SSRF)."
-    except OutboundFailed:
-        pass
-    return None
+    return outbound_url_problem(url, purpose=Purpose.MCP)
 
 
 def tools_list(server: McpServer) -> list[RemoteTool]:
@@ -183,12 +185,12 @@ def describe_error(exc: BaseException, seconds: float) -> str:
         exc = exc.exceptions[0]
     if isinstance(exc, TimeoutError):
         return f"timed out after {seconds:g} s"
+    if isinstance(exc, OutboundRefused | OutboundFailed | OutboundBlocked):
+        return f"refused: {exc}"
     if isinstance(exc, httpx2.HTTPStatusError):
         return f"HTTP {exc.response.status_code}"
     if isinstance(exc, httpx2.TransportError):
         return f"unreachable ({type(exc).__name__})"
-    if isinstance(exc, OutboundRefused | OutboundFailed):
-        return f"refused: {exc}"
     return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
@@ -209,11 +211,31 @@ def _result_content(result: CallToolResult) -> tuple[str, Any]:
 # --- The async side -----------------------------------------------------------------------
 
 
+def _http_client(
+    headers: dict[str, str] | None = None,
+    timeout: httpx2.Timeout | None = None,
+    auth: httpx2.Auth | None = None,
+) -> httpx2.AsyncClient:
+    """The SDK's `httpx_client_factory`: every connection goes only to the address the
+    outbound policy approved for the server's host (no DNS rebinding between the check
+    above and the call)."""
+    options = {"headers": headers, "timeout": timeout, "auth": auth}
+    return pinned_async_client(
+        purpose=Purpose.MCP, **{name: value for name, value in options.items() if value is not None}
+    )
+
+
 def _transport(server: McpServer) -> AbstractAsyncContextManager[Any]:
     headers = server_headers(server)
     seconds = float(server.timeout_seconds)
     if server.transport == McpServer.Transport.SSE:
-        return sse_client(server.url, headers=headers, timeout=seconds, sse_read_timeout=seconds)
+        return sse_client(
+            server.url,
+            headers=headers,
+            timeout=seconds,
+            sse_read_timeout=seconds,
+            httpx_client_factory=_http_client,
+        )
     return _streamable_http(server.url, headers=headers, seconds=seconds)
 
 
@@ -223,7 +245,7 @@ async def _streamable_http(
 ) -> AsyncIterator[Any]:
     # The SDK takes headers only through a client of our own, which we must close.
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(seconds)) as http_client,
+        _http_client(headers=headers, timeout=httpx2.Timeout(seconds)) as http_client,
         streamable_http_client(url, http_client=http_client) as streams,
     ):
         yield streams

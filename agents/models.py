@@ -90,7 +90,8 @@ class Agent(models.Model):
         blank=True, help_text="An OpenAI-compatible server; empty uses LLM_BASE_URL."
     )
     llm_model = models.CharField(max_length=120, blank=True, help_text="Empty uses LLM_MODEL.")
-    # The API key, sealed (security.sealing); empty uses LLM_API_KEY.
+    # The API key, sealed (security.sealing). Empty: LLM_API_KEY for the platform's server,
+    # no key for the agent's own (agents.responders.llm_client).
     llm_api_key_sealed = models.TextField(blank=True, editable=False)
     llm_max_output_tokens = models.PositiveIntegerField(default=600)
     llm_timeout_seconds = models.PositiveSmallIntegerField(default=20)

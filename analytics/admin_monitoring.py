@@ -10,7 +10,6 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
-from django.conf import settings
 from django.contrib import admin
 from django.core.validators import validate_email
 from django.http import HttpRequest
@@ -18,7 +17,7 @@ from django.http import HttpRequest
 from analytics.alert_metrics import ALERT_METRICS
 from analytics.models import AlertEvent, AlertRule, WidgetErrorGroup
 from security.admin import WorkspaceScopedAdmin
-from security.outbound import OutboundFailed, OutboundRefused, outbound_target
+from security.outbound import Purpose, outbound_url_problem
 
 MAX_RECIPIENTS = 20
 
@@ -81,14 +80,10 @@ class AlertRuleForm(forms.ModelForm):
 
     def clean_webhook_url(self) -> str:
         url = str(self.cleaned_data.get("webhook_url") or "")
-        if url:
-            try:
-                outbound_target(url)  # checked again at every call: DNS may change
-            except OutboundRefused as exc:
-                if not settings.ALERT_WEBHOOK_ALLOW_PRIVATE:
-                    raise forms.ValidationError(str(exc)) from None
-            except OutboundFailed:
-                pass  # does not resolve today; the delivery will say so
+        # Checked again at every delivery: DNS may change.
+        problem = outbound_url_problem(url, purpose=Purpose.ALERT_WEBHOOK) if url else None
+        if problem:
+            raise forms.ValidationError(problem)
         return url
 
     def clean_window_minutes(self) -> int:

@@ -20,6 +20,7 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from analytics.models import WidgetErrorGroup, WidgetEvent
+from analytics.stored_text import events_read_repairing
 
 SETTLE = timedelta(minutes=1)
 LOCK_KEY = "monitoring:error-groups-lock"
@@ -78,7 +79,7 @@ def _update(*, until: datetime) -> int:
     events = WidgetEvent.objects.filter(event="error", created_at__lte=until)
     if since is not None:
         events = events.filter(created_at__gt=since)
-    rows = (
+    grouped = (
         events.values("workspace_id", "agent_id")
         .annotate(
             code=KT("metadata__code"),
@@ -89,6 +90,8 @@ def _update(*, until: datetime) -> int:
         )
         .order_by()
     )
+    # One stored event with undecodable text must not stop the grouping of all the others.
+    rows = events_read_repairing(lambda: list(grouped.all()), events=events, task="error grouping")
     tallies: dict[tuple[str, str], _Tally] = {}
     for row in rows:
         code = str(row["code"] or "unknown")[:MAX_CODE]

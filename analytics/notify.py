@@ -9,7 +9,7 @@ from django.core.mail import send_mail
 
 from analytics.alert_metrics import ALERT_METRICS
 from analytics.models import AlertEvent
-from security.outbound import post_json
+from security.outbound import Purpose, post_json
 
 Notice = Literal["firing", "resolved"]
 MAX_ERROR = 500
@@ -85,7 +85,7 @@ def alert_webhook_deliver(*, event_id: int, notice: Notice) -> int:
         event.rule.webhook_url,
         dict(alert_payload(event, notice)),
         timeout=settings.ALERT_WEBHOOK_TIMEOUT_SECONDS,
-        allow_private=settings.ALERT_WEBHOOK_ALLOW_PRIVATE,
+        purpose=Purpose.ALERT_WEBHOOK,
     )
 
 

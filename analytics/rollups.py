@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from analytics.histograms import BIN_COUNT, histogram_bin, histogram_merge
 from analytics.models import MetricsBucket, WidgetEvent
+from analytics.stored_text import events_read_repairing
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -244,7 +246,12 @@ def buckets_recompute(
     days: set[date] = set()
     with transaction.atomic():
         for start, end in ranges:
-            buckets = _hour_buckets(start, end, agent_id)
+            # One stored event with undecodable text must not stop every tenant's roll-up.
+            buckets = events_read_repairing(
+                partial(_hour_buckets, start, end, agent_id),
+                events=_events(start, end, agent_id),
+                task="roll-up",
+            )
             _replace(
                 MetricsBucket.Grain.HOUR, Q(start__gte=start, start__lt=end), agent_id, buckets
             )

@@ -101,6 +101,8 @@ class Stack:
             LOG_LEVEL="WARNING",
             DJANGO_SETTINGS_MODULE="config.settings",
             REDIS_KEY_PREFIX=f"ca-bench-{pid}",
+            # The bench's model server listens on 127.0.0.1 (security.outbound).
+            LLM_ALLOW_PRIVATE_URLS="true",
             PYTHONUNBUFFERED="1",
         )
         if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):

@@ -1,4 +1,5 @@
-"""Celery beat's schedule: the periodic tasks of analytics, monitoring and experiments.
+"""Celery beat's schedule: the periodic tasks of analytics, monitoring, experiments and
+security.
 
 Read by settings (CELERY_BEAT_SCHEDULE), so `celery beat` and, in embedded mode,
 `manage.py embedded_beat` run the same list.
@@ -38,5 +39,10 @@ def beat_schedule(*, rollup_seconds: int) -> dict[str, dict[str, Any]]:
         "experiments-promote-winners": {
             "task": "widgets.tasks.promote_experiment_winners",
             "schedule": 15 * 60,
+        },
+        # Expired staff refresh tokens and stale sign-in failures (docs/security.md).
+        "security-prune-staff-sign-in-records": {
+            "task": "security.tasks.prune_staff_sign_in_records",
+            "schedule": 60 * 60,
         },
     }

@@ -17,18 +17,27 @@ from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
-from config.env import env_bool, env_int, env_list, env_networks, env_str, env_url
+from config.env import (
+    env_bool,
+    env_int,
+    env_ip_port,
+    env_list,
+    env_networks,
+    env_secret_key,
+    env_secret_key_list,
+    env_str,
+    env_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# With DEBUG off a published, placeholder or weak key stops start-up (config.env).
+SECRET_KEY = env_secret_key("SECRET_KEY", checked=not DEBUG)
 # Older keys still accepted while a new SECRET_KEY rolls out (signatures, sealed secrets).
-SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+SECRET_KEY_FALLBACKS = env_secret_key_list("SECRET_KEY_FALLBACKS", checked=not DEBUG)
+if not SECRET_KEY:  # DEBUG only: a local run needs no key of its own
     SECRET_KEY = "dev-insecure-only-for-local-debug-runs-never-in-production-0123456789"
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -43,6 +52,10 @@ SERVICES_MODE = bool(REDIS_URL)
 LLM_BASE_URL = env_url("LLM_BASE_URL", schemes=("http", "https"))
 LLM_API_KEY = env_str("LLM_API_KEY")
 LLM_MODEL = env_str("LLM_MODEL")
+# LLM_BASE_URL is the operator's and may be private; an agent's own llm_base_url is typed by
+# a workspace and may not reach private or reserved addresses unless this is set (local
+# model servers in development; security.outbound reads it).
+LLM_ALLOW_PRIVATE_URLS = env_bool("LLM_ALLOW_PRIVATE_URLS", False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -54,6 +67,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework_simplejwt",
+    "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
@@ -81,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: turns a sign-in lockout into security.signin's answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -267,11 +284,13 @@ REST_FRAMEWORK = {
         "agents.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Staff users, and API keys (writing only with "can write"): docs/security.md.
+    "DEFAULT_PERMISSION_CLASSES": ["security.api_access.IntegratorAccess"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Outside JSON is read strictly everywhere (security.untrusted_json).
+    "DEFAULT_PARSER_CLASSES": ["security.http.StrictJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "config.openapi.ApiAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "config.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -290,12 +309,31 @@ SPECTACULAR_SETTINGS = {
         "ExperimentStatusEnum": "analytics.models.Experiment.Status",
     },
 }
+# Staff JWTs (security.staff_tokens): staff only; a refresh token is good once; a
+# password change ends every token (the password-hash fingerprint of CHECK_REVOKE_TOKEN).
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
     "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "CHECK_REVOKE_TOKEN": True,
     "UPDATE_LAST_LOGIN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "security.staff_tokens.StaffTokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "security.staff_tokens.StaffTokenRefreshSerializer",
 }
+
+# --- Staff sign-in lockout (django-axes, security.signin): admin and API alike ----------
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out account or address
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SIGNIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 15, minimum=1))
+# Each on its own: guessing one account from many addresses, or many accounts from one.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "security.signin.signin_client_ip"
+AXES_LOCKOUT_CALLABLE = "security.signin.signin_locked_out_response"
+AXES_DISABLE_ACCESS_LOG = True  # failures are what matter; successes would grow unbounded
 
 # --- CORS: only the public widget API, and only for each agent's allowed origins ----
 # The per-request decision is made by widgets.cors (a check_request_enabled receiver).
@@ -317,6 +355,9 @@ WIDGET_REFRESH_TTL_SECONDS = env_int("WIDGET_REFRESH_TTL_SECONDS", 86400, minimu
 WIDGET_MAX_MESSAGE_CHARS = 4000
 WIDGET_MAX_BODY_BYTES = 16 * 1024
 WIDGET_HISTORY_PAGE_SIZE = 50
+# Where custom-domain TXT records are looked up (widgets.custom_domains): host[:port];
+# empty uses the system's resolvers.
+CUSTOM_DOMAIN_DNS_RESOLVER = env_ip_port("CUSTOM_DOMAIN_DNS_RESOLVER", default_port=53)
 
 # --- Customer identity (customers.identity) ------------------------------------------
 # Customer tokens living longer than this are refused, whatever their exp says.

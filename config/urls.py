@@ -9,6 +9,7 @@ from analytics.api.metrics import SummaryView, TimeseriesView
 from analytics.dashboard import dashboard_csv, dashboard_page
 from analytics.views import metrics
 from config import health
+from config import openapi as _openapi  # noqa: F401  (the schema of the token views below)
 from conversations.admin_inbox import inbox_page
 from conversations.api.conversations import (
     ConversationAction,

@@ -12,6 +12,7 @@ from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
 from customers.profiles import customer_facts
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from security.audit import audit_record
 
 # The admin's home leads with the live inbox (conversations/admin_inbox.py).
 admin.site.index_template = "admin/conversations/index.html"
@@ -85,6 +86,18 @@ class ConversationAdmin(WorkspaceScopedAdmin):
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # conversations start from a channel, never from the admin
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Support agents work conversations; deleting a transcript is for owners and admins.
+        return self._may_edit(request, obj, managers_only=True)
+
+    def delete_model(self, request: HttpRequest, obj: Conversation) -> None:
+        _deletion_audit(request, [obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
+        _deletion_audit(request, list(queryset.select_related("agent")))
+        super().delete_queryset(request, queryset)
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         return super().get_queryset(request).select_related("agent", "customer")
 
@@ -140,3 +153,14 @@ class MessageAdmin(WorkspaceScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         return super().get_queryset(request).select_related("conversation")
+
+
+def _deletion_audit(request: HttpRequest, conversations: list[Conversation]) -> None:
+    for conversation in conversations:
+        audit_record(
+            action="conversation.deleted",
+            target=conversation.public_id,
+            actor=request.user,
+            workspace_id=conversation.agent.workspace_id,
+            changes={"messages": conversation.messages.count()},
+        )

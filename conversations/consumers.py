@@ -5,7 +5,6 @@ Rules live in services; this consumer only translates between frames and calls.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from customers.sessions import WidgetSession, session_token_verify
 from security.abuse import message_screen
 from security.client_ip import client_ip
 from security.errors import ApiError, InvalidSessionToken
+from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
 from security.ratelimit import arate_limit_hit
 from widgets.installation import installation_origin_note
@@ -37,7 +37,6 @@ T = TypeVar("T")
 
 SUBPROTOCOL = "customeragent.v2"
 AUTH_PREFIX = "auth."
-MAX_FRAME_BYTES = 32 * 1024
 MAX_CLIENT_ID = 64
 
 CLOSE_UNAUTHORIZED = 4401
@@ -80,6 +79,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     workspace_id: int
     retry_after: int = 0
     presence: PresenceTicket
+    refusals: RefusalLog
+    closing: bool = False  # closed by us: frames still queued are not read
 
     async def connect(self) -> None:
         offered: list[str] = list(self.scope.get("subprotocols") or [])
@@ -95,6 +96,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except InvalidSessionToken:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
+        self.refusals = RefusalLog(logger, f"widget socket of {session.visitor_id}")
         ip = _client_ip(self.scope)
         admission = await in_db_thread(widget_admit)(
             agent_public_id=session.agent_id, origin=origin, token_origin=session.origin, ip=ip
@@ -158,6 +160,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "refusals"):
+            self.refusals.summary()
         if hasattr(self, "presence"):
             await presence_leave(self.presence)  # "visitors live now" in the dashboard
         if hasattr(self, "group"):
@@ -165,22 +169,24 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not hasattr(self, "session"):
+        if not hasattr(self, "session") or self.closing:
             return
-        content, problem = frame_parse(text_data)
-        if content is None:
-            await self._error("invalid_frame", problem)
+        # Every frame counts, before anything is read from it: binary, oversized and
+        # unparsable frames too, so a flood of them is closed like any other.
+        if not await self._within("frame_per_connection", self.channel_name):
+            logger.warning("frame flood from %s; closing", self.session.visitor_id)
+            await self._close(CLOSE_RATE_LIMITED)
+            return
+        if self.session.expires_at <= datetime.now(UTC):
+            await self._close(CLOSE_UNAUTHORIZED)
+            return
+        content = frame_parse(text_data, bytes_data)
+        if isinstance(content, FrameRefused):
+            await self._error("invalid_frame", content.message, kind=content.kind)
             return
         await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        if self.session.expires_at <= datetime.now(UTC):
-            await self.close(code=CLOSE_UNAUTHORIZED)
-            return
-        if not await self._within("frame_per_connection", self.channel_name):
-            logger.warning("frame flood from %s; closing", self.session.visitor_id)
-            await self.close(code=CLOSE_RATE_LIMITED)
-            return
         kind = content.get("type")
         if kind == "message.send":
             await self._message_send(content)
@@ -241,7 +247,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 }
             )
             if action == "blocked":
-                await self.close(code=CLOSE_FORBIDDEN)
+                await self._close(CLOSE_FORBIDDEN)
             return
         try:
             received = await in_db_thread(services.message_receive)(
@@ -299,9 +305,13 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
                 break
             anchor = rows[-1].public_id
 
-    async def _error(self, code: str, message: str) -> None:
-        logger.info("widget frame refused (%s): %s", code, message)
+    async def _error(self, code: str, message: str, *, kind: str | None = None) -> None:
+        self.refusals.note(kind or code, message)  # logged once per kind and connection
         await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def _close(self, code: int) -> None:
+        self.closing = True
+        await self.close(code=code)
 
     # Channel-layer events (names map from "message.created" -> message_created).
     async def message_created(self, event: dict[str, Any]) -> None:
@@ -320,19 +330,6 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def typing_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})
-
-
-def frame_parse(text_data: str | None) -> tuple[dict[str, Any] | None, str]:
-    """A websocket text frame as a JSON object (bounded), or None and why not."""
-    if text_data is None or len(text_data) > MAX_FRAME_BYTES:
-        return None, "Frames are JSON text of at most 32 KB."
-    try:
-        content = json.loads(text_data)
-    except (ValueError, RecursionError):
-        content = None
-    if not isinstance(content, dict):
-        return None, "Frames must be JSON objects."
-    return content, ""
 
 
 def _client_ip(scope: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from customers.identity import Identity, identity_verify
 from customers.models import Customer
 from customers.profiles import customer_resolve
 from customers.sessions import conversation_owner_key
+from customers.visitors import ProvenVisitorId
 from security.errors import InvalidCustomerToken
 
 logger = logging.getLogger(__name__)
@@ -32,12 +33,15 @@ class SessionIdentity:
     identity: Identity | None
 
 
-def session_identify(*, agent: Agent, visitor_id: str, data: dict[str, Any]) -> SessionIdentity:
+def session_identify(
+    *, agent: Agent, visitor_id: ProvenVisitorId, data: dict[str, Any]
+) -> SessionIdentity:
     """Who this browser's session speaks for, from `customerToken` / `userHash` / `customer`.
 
     Refuses (401 invalid_customer_token) a token or hash that fails, and anything short of
     a verified customer when the agent requires one. A newly verified customer takes over
-    the browser's conversations (conversation_link_customer).
+    the browser's conversations (conversation_link_customer): only a visitor the browser
+    proved (its visitor secret, or a session token), never an id it merely names.
     """
     identity = identity_verify(
         agent_pk=agent.pk,
@@ -60,8 +64,13 @@ def session_identify(*, agent: Agent, visitor_id: str, data: dict[str, Any]) -> 
     return SessionIdentity(party=party, customer=customer, identity=identity)
 
 
-def conversation_link_customer(*, agent: Agent, visitor_id: str, customer: Customer) -> None:
+def conversation_link_customer(
+    *, agent: Agent, visitor_id: ProvenVisitorId, customer: Customer
+) -> None:
     """The browser's own conversations (not another customer's) join the verified customer.
+
+    `visitor_id` must be one this browser proved: the customer token proves who the
+    customer is, not whose browser this is, so a public visitor id is never enough.
 
     If the customer already has an open conversation (another device), the browser's open
     one is merged into it, so they keep one thread.

@@ -22,7 +22,6 @@ from conversations.consumers import (
     CLOSE_FORBIDDEN,
     CLOSE_RATE_LIMITED,
     CLOSE_UNAUTHORIZED,
-    frame_parse,
     in_db_thread,
 )
 from conversations.inbox_selectors import (
@@ -34,6 +33,7 @@ from conversations.inbox_selectors import (
 )
 from conversations.realtime import inbox_group
 from security.errors import ApiError
+from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
 from security.ratelimit import arate_limit_hit
 from security.same_origin import same_origin
@@ -54,6 +54,8 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
 class InboxConsumer(AsyncJsonWebsocketConsumer):
     user: Any
     groups_joined: list[str]
+    refusals: RefusalLog
+    closing: bool = False  # closed by us: frames still queued are not read
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -77,6 +79,7 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user = user
+        self.refusals = RefusalLog(logger, f"inbox socket of user {user.pk}")
         for workspace_id in workspaces:
             group = inbox_group(workspace_id)
             await self.channel_layer.group_add(group, self.channel_name)
@@ -87,6 +90,8 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "refusals"):
+            self.refusals.summary()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -97,19 +102,22 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not hasattr(self, "user"):
+        if not hasattr(self, "user") or self.closing:
             return
-        content, problem = frame_parse(text_data)
-        if content is None:
-            await self._error("invalid_frame", problem)
+        # Every frame counts before anything is read from it (security.frames).
+        decision = await arate_limit_hit(limit_for("frame_per_connection"), self.channel_name)
+        if not decision.allowed:
+            logger.warning("inbox frame flood from user %s; closing", self.user.pk)
+            self.closing = True
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        content = frame_parse(text_data, bytes_data)
+        if isinstance(content, FrameRefused):
+            await self._error("invalid_frame", content.message, kind=content.kind)
             return
         await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
-        decision = await arate_limit_hit(limit_for("frame_per_connection"), self.channel_name)
-        if not decision.allowed:
-            await self.close(code=CLOSE_RATE_LIMITED)
-            return
         kind = content.get("type")
         handler = self.COMMANDS.get(kind) if isinstance(kind, str) else None
         if handler is None:
@@ -189,7 +197,10 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         "typing": _typing,
     }
 
-    async def _error(self, code: str, message: str, **extra: Any) -> None:
+    async def _error(
+        self, code: str, message: str, *, kind: str | None = None, **extra: Any
+    ) -> None:
+        self.refusals.note(kind or code, message)  # logged once per kind and connection
         extra = {k: v for k, v in extra.items() if v is not None}
         await self.send_json({"type": "error", "code": code, "message": message, **extra})
 

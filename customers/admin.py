@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.models import Customer, CustomerMemory
+from customers.profiles import customer_erase
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 RECENT_CONVERSATIONS = 20
@@ -61,6 +62,17 @@ class CustomerAdmin(WorkspaceScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # customers come from the widget (or the API), keyed by the site's ids
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Erasing a customer is for the workspace's owners and admins, as in the REST API.
+        return self._may_edit(request, obj, managers_only=True)
+
+    def delete_model(self, request: HttpRequest, obj: Customer) -> None:
+        customer_erase(customer=obj, by=request.user)  # audited, like the API's erasure
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
+        for customer in queryset:
+            customer_erase(customer=customer, by=request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [*self.readonly_fields, "workspace"] if obj else list(self.readonly_fields)

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
+from customers.visitors import ProvenVisitorId
 from security.errors import InvalidRefreshToken, InvalidSessionToken, OriginNotAllowed
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ MIN_IDENTITY_SESSION_SECONDS = 60
 @dataclass(frozen=True)
 class WidgetSession:
     agent_id: str
-    visitor_id: str
+    visitor_id: ProvenVisitorId
     origin: str
     customer_id: int | None
     expires_at: datetime
@@ -141,7 +142,8 @@ def _session_from(claims: dict[str, Any]) -> WidgetSession:
     customer_id = claims.get("cus")
     return WidgetSession(
         agent_id=str(claims["agt"]),
-        visitor_id=str(claims["vid"]),
+        # We signed it for a browser that had proved it (customers.visitors).
+        visitor_id=ProvenVisitorId(str(claims["vid"])),
         origin=str(claims["org"]),
         customer_id=int(customer_id) if isinstance(customer_id, int) else None,
         expires_at=datetime.fromtimestamp(claims["exp"], UTC),

@@ -50,7 +50,9 @@ def message_score(*, visitor_id: str, text: str, honeypot: str | None = None) ->
     if honeypot:
         signals["honeypot"] = 100  # a field people never see was filled: a bot
     normalized = " ".join(text.lower().split())
-    digest = hashlib.sha256(normalized.encode()).hexdigest()[:16]
+    # Text reaching here was checked at the edge; surrogatepass keeps odd text hashable
+    # (and distinct) all the same, rather than failing the message.
+    digest = hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     repeated = rate_limit_hit(REPEATS, f"{visitor_id}:{digest}")
     if not repeated.allowed:
         signals["repeated_text"] = 25 * (repeated.count - REPEATS.rate)

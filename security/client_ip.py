@@ -3,6 +3,11 @@
 Without trusted proxies the peer address is the client. With them, the forwarded chain
 is read from the right and the first address that is not a trusted proxy is the client:
 a visitor can prepend anything to the header, but cannot forge what our proxies append.
+
+This is the only place that reads the header. The peer must be the real socket peer, so
+every server command runs uvicorn with `--no-proxy-headers`: by default uvicorn believes
+`X-Forwarded-For` from 127.0.0.1 and puts it in place of the peer before we see it
+(security/tests/hostile/test_client_address.py holds the commands to that).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
+from django.http import HttpRequest
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -47,6 +53,11 @@ def client_ip(peer: str | None, forwarded_for: str | None) -> str:
         if not _in_any(hop, trusted):
             return str(hop)
     return str(peer_ip)
+
+
+def request_client_ip(request: HttpRequest) -> str:
+    """The client address of a Django request."""
+    return client_ip(request.META.get("REMOTE_ADDR"), request.META.get("HTTP_X_FORWARDED_FOR"))
 
 
 def _in_any(address: Address, networks: Iterable[Network]) -> bool:

@@ -81,3 +81,22 @@ class RateLimited(ApiError):
     status = 429
     code = "rate_limited"
     default_message = "Too many requests; slow down."
+
+
+class ReadOnlyKey(ApiError):
+    status = 403
+    code = "read_only_key"
+    default_message = "This API key is read-only: issue one with 'can write' to change data."
+
+
+class StaffRequired(ApiError):
+    status = 403
+    code = "staff_required"
+    default_message = "The integrator API is for active staff users and workspace API keys."
+
+
+class LockedOut(RateLimited):
+    """Too many failed sign-ins for this account or from this address (django-axes)."""
+
+    code = "locked_out"
+    default_message = "Too many failed sign-in attempts; try again later."

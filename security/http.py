@@ -1,14 +1,18 @@
-"""Reading untrusted request bodies: bounded, JSON objects only, typed errors."""
+"""Reading untrusted request bodies: bounded, strict JSON objects only, typed errors."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Mapping
+from typing import IO, Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
 from security.errors import InvalidRequest, PayloadTooLarge
+from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 
 JSON_TYPES = ("application/json", "text/plain")
 MAX_JSON_DEPTH = 8
@@ -29,26 +33,32 @@ def json_object_body(request: HttpRequest, *, max_bytes: int) -> dict[str, Any]:
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"The body must be at most {max_bytes} bytes.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidRequest("The body is not valid JSON.") from None
+        data = untrusted_json_loads(raw, max_depth=MAX_JSON_DEPTH)
+    except UntrustedJsonError as exc:
+        raise InvalidRequest(f"The body {exc}.") from None
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object.")
-    if _depth(data) > MAX_JSON_DEPTH:
-        raise InvalidRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels.")
     return data
 
 
-def _depth(value: Any) -> int:
-    """How deeply containers nest in `value` (iterative: hostile input cannot overflow us)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children)
-    return deepest
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser (the REST API's default) with the rule for all outside JSON."""
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = stream.read().decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            raise ParseError(f"The body is not valid {encoding} text.") from None
+        try:
+            return untrusted_json_loads(text)
+        except UntrustedJsonError as exc:
+            raise ParseError(f"The body {exc}.") from None
 
 
 def optional_str(data: dict[str, Any], key: str, *, max_length: int) -> str | None:

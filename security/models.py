@@ -55,9 +55,15 @@ class AuditEntry(models.Model):
     workspace = models.ForeignKey(
         "agents.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    # Who acted: a person (`actor`), or a workspace API key (`actor_key_id`, the
+    # agents.ApiKey id: a plain id, security imports nothing of the other apps).
+    # `actor_label` names either as it was then ("ana", "api-key:ca_1a2b3c4d") and
+    # outlives a deleted user.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    actor_key_id = models.PositiveBigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64)
     target = models.CharField(max_length=255)
     changes = models.JSONField(default=dict, blank=True)
@@ -69,6 +75,14 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target}"
+
+    def actor_display(self) -> str:
+        """The person or API key that acted; empty for the platform itself."""
+        if self.actor_label:
+            return self.actor_label
+        return self.actor.get_username() if self.actor is not None else ""
+
+    actor_display.short_description = "actor"  # type: ignore[attr-defined]
 
 
 class AbuseEvent(models.Model):

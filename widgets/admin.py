@@ -17,6 +17,7 @@ from agents.responders.llm_client import agent_llm_key_assign
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record, field_changes
 from security.domains import allows_any_site
+from security.outbound import Purpose, outbound_url_problem
 from security.pii import PiiPolicy
 from widgets import admin_experiments  # noqa: F401  (registers the A/B experiments admin)
 from widgets.admin_customize import customize_urls
@@ -117,6 +118,11 @@ class AgentForm(forms.ModelForm):
             *LLM_FIELDS,
             *HANDOFF_FIELDS,
         ]
+        help_texts = {
+            "llm_base_url": "An OpenAI-compatible server of your own, on a public address. "
+            "Empty: the platform's model server (LLM_BASE_URL) with the platform's key. Your "
+            "own server never receives the platform's key: only the API key below, or none.",
+        }
 
     # Write-only: the key is sealed on save and never rendered back.
     llm_api_key = forms.CharField(
@@ -129,8 +135,19 @@ class AgentForm(forms.ModelForm):
     llm_api_key_clear = forms.BooleanField(
         label="Forget the stored API key",
         required=False,
-        help_text="Use LLM_API_KEY from the environment instead.",
+        help_text="Then the platform's server is called with LLM_API_KEY, and a server of "
+        "the agent's own with no key.",
     )
+
+    def clean_llm_base_url(self) -> str:
+        url = str(self.cleaned_data.get("llm_base_url") or "")
+        # Checked again before every answer: DNS may change.
+        problem = outbound_url_problem(url, purpose=Purpose.LLM) if url else None
+        if problem:
+            raise forms.ValidationError(
+                f"{problem} Leave it empty to use the platform's model server."
+            )
+        return url
 
     def clean_llm_timeout_seconds(self) -> int:
         seconds = int(self.cleaned_data.get("llm_timeout_seconds") or 0)
@@ -140,6 +157,8 @@ class AgentForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if self.has_error("llm_base_url"):
+            return cleaned
         if cleaned.get("responder") == Agent.ResponderKind.LLM and not (
             (cleaned.get("llm_base_url") or settings.LLM_BASE_URL)
             and (cleaned.get("llm_model") or settings.LLM_MODEL)
@@ -354,7 +373,9 @@ class AgentAdmin(WorkspaceScopedAdmin):
     def llm_api_key_status(self, obj: Agent) -> str:
         if obj.llm_api_key_sealed:
             return "Set (sealed; type a new one below to replace it)."
-        return "Not set: LLM_API_KEY from the environment is used."
+        if obj.llm_base_url:
+            return "Not set: the agent's own server is called without a key."
+        return "Not set: the platform's server is called with LLM_API_KEY."
 
     @admin.display(description="Identity verification")
     def identity(self, obj: Agent) -> str:

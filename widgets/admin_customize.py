@@ -8,7 +8,6 @@ agent's workspace see the page and the preview; only its owners and admins save 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from csp.constants import SELF
@@ -22,8 +21,10 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from agents.models import Agent
 from security.errors import ApiError
+from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.assets import MAX_ASSET_BYTES, MAX_ASSET_SIDE, widget_logo_upload
+from widgets.custom_domains import custom_domain_check
 from widgets.drafts import widget_draft_check, widget_draft_state, widget_draft_update
 from widgets.models import WidgetConfig
 from widgets.selectors import widget_draft_public_config
@@ -76,9 +77,9 @@ def _values(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY:
         raise WidgetConfigInvalid({"body": "too large"})
     try:
-        values = json.loads(request.body or b"{}")
-    except ValueError:
-        raise WidgetConfigInvalid({"body": "not JSON"}) from None
+        values = untrusted_json_loads(request.body or b"{}")
+    except UntrustedJsonError as exc:
+        raise WidgetConfigInvalid({"body": str(exc)}) from None
     if not isinstance(values, dict):
         raise WidgetConfigInvalid({"body": "not a JSON object"})
     return {name: values[name] for name in CUSTOMIZER_FIELDS if name in values}
@@ -127,6 +128,7 @@ def customize_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_
             "check": admin_link("widget_customize_check", agent),
             "logo": admin_link("widget_customize_logo", agent),
             "save": admin_link("widget_customize", agent),
+            "domainCheck": admin_link("widget_customize_domain_check", agent),
         },
     )
 
@@ -184,6 +186,19 @@ def logo_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: s
     return _json({"avatarUrl": url})
 
 
+def domain_check_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Any:
+    """The customizer's "Check now": look for the custom domain's TXT record."""
+    agent = agent_for_admin(request, model_admin, object_id)
+    require_manager(request, agent)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        custom_domain_check(agent=agent, by=request.user)
+    except ApiError as exc:
+        return _error(exc)
+    return _json({"state": widget_draft_state(agent)})
+
+
 def customize_urls(model_admin: ModelAdmin[Agent]) -> list[URLPattern]:
     """The customizer, its preview frame, the live check and the logo upload."""
     wrap = model_admin.admin_site.admin_view
@@ -197,4 +212,9 @@ def customize_urls(model_admin: ModelAdmin[Agent]) -> list[URLPattern]:
         path(f"{base}preview/", bound(preview_view), name="agents_agent_widget_customize_preview"),
         path(f"{base}check/", bound(check_view), name="agents_agent_widget_customize_check"),
         path(f"{base}logo/", bound(logo_view), name="agents_agent_widget_customize_logo"),
+        path(
+            f"{base}domain-check/",
+            bound(domain_check_view),
+            name="agents_agent_widget_customize_domain_check",
+        ),
     ]

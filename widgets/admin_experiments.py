@@ -52,6 +52,15 @@ class ExperimentForm(forms.ModelForm):
         except ApiError as exc:
             raise forms.ValidationError(exc.message) from None
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        agent = cleaned.get("agent")
+        if agent is not None:
+            # Always the agent's workspace, set before the admin judges it (the user's
+            # role there decides whether they may create or change this experiment).
+            self.instance.workspace_id = agent.workspace_id
+        return cleaned
+
     def clean_confidence(self) -> float:
         confidence = float(self.cleaned_data.get("confidence") or 0)
         if not 0.8 <= confidence <= 0.999:
@@ -198,10 +207,6 @@ class ExperimentAdmin(WorkspaceScopedAdmin):
         if obj is not None and obj.status != Experiment.Status.DRAFT:
             fixed += ["agent", "key", "auto_promote"]
         return fixed
-
-    def save_model(self, request: HttpRequest, obj: Experiment, form: Any, change: bool) -> None:
-        obj.workspace_id = obj.agent.workspace_id  # always the agent's workspace
-        super().save_model(request, obj, form, change)
 
     @admin.display(description="Results")
     def results(self, obj: Experiment) -> str:

@@ -18,7 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
-from agents.models import Agent, Membership
+from agents.models import Agent
+from agents.permissions import may_manage
 from customers.identity import token_diagnose
 from customers.keys import (
     identity_key_retire,
@@ -27,7 +28,6 @@ from customers.keys import (
     identity_secret_rotate,
 )
 from customers.models import IdentityKey
-from security.admin import MANAGER_ROLES
 from security.audit import audit_record
 from security.errors import InvalidRequest
 
@@ -64,14 +64,7 @@ def _manageable_agent(request: HttpRequest, admin: ModelAdmin[Agent], object_id:
     agent = admin.get_queryset(request).filter(pk=object_id).first()
     if agent is None:
         raise Http404
-    user: Any = request.user
-    manages = (
-        user.is_superuser
-        or Membership.objects.filter(
-            user=user, workspace_id=agent.workspace_id, role__in=MANAGER_ROLES
-        ).exists()
-    )
-    if not manages:
+    if not may_manage(request.user, agent.workspace_id):
         raise Http404
     return agent
 
@@ -94,6 +87,7 @@ def identity_view(request: HttpRequest, admin: ModelAdmin[Agent], object_id: str
     agent = _manageable_agent(request, admin, object_id)
     here = reverse("admin:agents_agent_identity", args=[agent.pk])
     revealed: dict[str, str] = {}
+    retiring: IdentityKey | None = None  # "Retire now" asks first (no inline script: CSP)
     diagnosis: dict[str, Any] | None = None
     rotate_form, key_form, test_form = RotateForm(), PublicKeyForm(), TestTokenForm()
     if request.method == "POST":
@@ -126,7 +120,7 @@ def identity_view(request: HttpRequest, admin: ModelAdmin[Agent], object_id: str
                     )
                     messages.success(request, "Public key added.")
                     return HttpResponseRedirect(here)
-            elif action in ("reveal", "retire"):
+            elif action in ("reveal", "retire", "retire_confirm"):
                 key = IdentityKey.objects.filter(
                     agent=agent, key_id=request.POST.get("key_id", "")
                 ).first()
@@ -136,6 +130,8 @@ def identity_view(request: HttpRequest, admin: ModelAdmin[Agent], object_id: str
                     revealed[key.key_id] = identity_secret_reveal(
                         key, actor=request.user, workspace_id=workspace_id
                     )
+                elif action == "retire_confirm":
+                    retiring = key
                 else:
                     identity_key_retire(key, workspace_id=workspace_id, actor=request.user)
                     messages.success(
@@ -179,6 +175,8 @@ def identity_view(request: HttpRequest, admin: ModelAdmin[Agent], object_id: str
         "opts": admin.model._meta,
         "keys": _key_rows(agent),
         "revealed": revealed,
+        "retiring": retiring,
+        "here": here,
         "rotate_form": rotate_form,
         "key_form": key_form,
         "test_form": test_form,

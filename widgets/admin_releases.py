@@ -23,6 +23,7 @@ from django.utils.html import format_html
 from agents.models import Agent
 from agents.permissions import may_manage
 from security.errors import ApiError
+from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.bulk import agent_duplicate, widget_export, widget_import, widget_preset_apply
 from widgets.core_builds import asset_available, core_channel_move
@@ -168,9 +169,14 @@ def import_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id:
                 text = upload.read().decode("utf-8", "replace") if upload else ""
                 text = text or form.cleaned_data.get("document") or ""
                 try:
-                    widget_import(agent=agent, document=json.loads(text), by=request.user)
-                except ValueError:
-                    form.add_error(None, "That is not JSON: export a widget to see the format.")
+                    document = untrusted_json_loads(text)
+                    widget_import(agent=agent, document=document, by=request.user)
+                except UntrustedJsonError as exc:
+                    form.add_error(
+                        None,
+                        f"That is not JSON we can import: it {exc}. Export a widget to see "
+                        "the format.",
+                    )
                 except ApiError as exc:
                     form.add_error(None, exc.message)
                 else:

@@ -8,7 +8,6 @@ that agent does not allow carries no CORS headers at all.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.http import HttpRequest
@@ -16,6 +15,7 @@ from django.http import HttpRequest
 from customers.sessions import refresh_token_agent, session_token_verify
 from security.domains import origin_allowed
 from security.errors import InvalidSessionToken
+from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.selectors import allowed_domains_for, any_agent_allows
 
 MAX_PEEK_BYTES = 64 * 1024
@@ -28,8 +28,8 @@ def _agent_id_of(request: HttpRequest) -> str | None:
     size = request.META.get("CONTENT_LENGTH") or "0"
     if not token and request.method == "POST" and size.isdigit() and int(size) <= MAX_PEEK_BYTES:
         try:
-            body = json.loads(request.body or b"null")
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            body = untrusted_json_loads(request.body or b"null")
+        except UntrustedJsonError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("token"), str):
             token = body["token"]

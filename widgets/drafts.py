@@ -17,6 +17,12 @@ from agents.models import Agent
 from security.audit import audit_record, field_changes
 from widgets.contrast import ContrastWarning, theme_contrast_warnings
 from widgets.css_check import CssError, css_errors
+from widgets.custom_domains import (
+    DomainState,
+    custom_domain_claim,
+    custom_domain_state,
+    custom_domain_status,
+)
 from widgets.models import WidgetConfig
 from widgets.release_diff import config_diff
 from widgets.selectors import widget_draft_public_config
@@ -50,6 +56,8 @@ class DraftState(TypedDict):
     rateLimits: dict[str, int]
     coreVersion: str
     customDomain: str
+    customDomainStatus: str  # "none", "pending" (not yet proven in DNS) or "verified"
+    customDomainVerification: DomainState | None
     publishedVersion: int | None
     publishedAt: datetime | None
     hasUnpublishedChanges: bool
@@ -69,6 +77,8 @@ def widget_draft_state(agent: Agent) -> DraftState:
         rateLimits=dict(config.rate_limits or {}) if config else {},
         coreVersion=config.core_version if config else "",
         customDomain=config.custom_domain if config else "",
+        customDomainStatus=custom_domain_status(config),
+        customDomainVerification=custom_domain_state(config),
         publishedVersion=live.version if live else None,
         publishedAt=live.created_at if live else None,
         hasUnpublishedChanges=bool(live and config_diff(live.snapshot, public)),
@@ -109,6 +119,8 @@ def widget_draft_update(*, agent: Agent, values: dict[str, Any], by: Any = None)
         name: copy.deepcopy(getattr(config, RULES[name][2]))
         for name in (*ACCESS_FIELDS, *PIN_FIELDS)
     }
+    if "customDomain" in clean:  # unique, and proven in DNS before it is used
+        custom_domain_claim(agent=agent, config=config, domain=clean.pop("customDomain"))
     widget_fields_apply(agent=agent, config=config, values=clean)
     after = {name: getattr(config, RULES[name][2]) for name in before}
     access = field_changes(

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -13,6 +15,22 @@ def default_theme() -> dict[str, str]:
 
 def default_features() -> list[str]:
     return ["chat"]
+
+
+def custom_domain_token_new() -> str:
+    """The widget's own proof value for a custom domain's DNS TXT record."""
+    return secrets.token_urlsafe(24)
+
+
+# Written only by their services, with update_fields (WidgetConfig.save).
+SERVICE_WRITTEN_FIELDS = (
+    "published_release",
+    "custom_domain",
+    "custom_domain_token",
+    "custom_domain_verified_at",
+    "custom_domain_checked_at",
+    "custom_domain_problem",
+)
 
 
 class WidgetConfig(models.Model):
@@ -75,23 +93,43 @@ class WidgetConfig(models.Model):
         max_length=253,
         blank=True,
         help_text="A host of your own that serves the widget (e.g. chat.example.com, a CNAME "
-        "to the platform); the snippet then loads from it. See docs/custom-domain.md.",
+        "to the platform); the snippet then loads from it once verified. See "
+        "docs/custom-domain.md.",
     )
+    # Ownership of the custom domain (widgets.custom_domains): a TXT record with this token
+    # proves it; until then the domain is pending, neither in snippets nor given a certificate.
+    custom_domain_token = models.CharField(
+        max_length=64, default=custom_domain_token_new, editable=False
+    )
+    custom_domain_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    custom_domain_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    custom_domain_problem = models.CharField(max_length=300, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            # One widget per host name, whatever the case (widgets.custom_domains).
+            models.UniqueConstraint(
+                Lower("custom_domain"),
+                condition=~models.Q(custom_domain=""),
+                name="uniq_widget_custom_domain",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Widget of {self.agent.name}"
 
-    # A guard, not business logic: only widgets.releases moves the live pointer (always
-    # with update_fields). A full save of an instance read before a publish — an admin form
-    # open while someone publishes — must not put the older release back live.
+    # A guard, not business logic: only widgets.releases moves the live pointer and only
+    # widgets.custom_domains the custom domain and its proof (always with update_fields).
+    # A full save of an instance read before — an admin form open while someone publishes
+    # or a domain is verified — must not put the older state back.
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding and not args and kwargs.get("update_fields") is None:
             kwargs["update_fields"] = [
                 f.name
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.name != "published_release"
+                if not f.primary_key and f.name not in SERVICE_WRITTEN_FIELDS
             ]
         super().save(*args, **kwargs)
 

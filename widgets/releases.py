@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 
 from agents.models import Agent
-from security.audit import audit_record
+from security.audit import acting_user, audit_record
 from security.errors import ApiError
 from widgets.bulk import widget_document_from_public
 from widgets.drafts import widget_config_locked as _locked
@@ -203,7 +203,7 @@ def _release_create(
         snapshot=snapshot,
         note=note.strip()[:MAX_NOTE],
         rollback_of=rollback_of,
-        created_by=by if getattr(by, "is_authenticated", False) else None,
+        created_by=acting_user(by),
     )
     config.published_release = release
     # A save (not an update) so the cache receivers in widgets.signals run.

@@ -8,6 +8,7 @@ from django.conf import settings
 
 from agents.models import Agent
 from widgets.core_builds import core_build_pinned
+from widgets.custom_domains import verified_custom_domain
 from widgets.models import WidgetConfig
 
 
@@ -111,9 +112,9 @@ def widget_snippets(
 
 
 def agent_snippet_base_url(agent: Agent) -> str:
-    """Where this agent's snippets load the widget from (its custom domain, if any)."""
-    domain = WidgetConfig.objects.filter(agent=agent).values_list("custom_domain", flat=True)
-    return snippet_base_url(domain.first() or "")
+    """Where this agent's snippets load the widget from: its custom domain once verified
+    (a pending one may belong to someone else), else the platform."""
+    return snippet_base_url(verified_custom_domain(agent))
 
 
 def widget_snippets_for(agent: Agent) -> Snippets:

@@ -18,13 +18,14 @@ from rest_framework.request import Request
 from agents.mcp import mcp_url_problem
 from agents.models import Agent, KnowledgeArticle, McpServer
 from agents.permissions import may_manage
+from config.typed_input import TypedInput
 from security.scoping import scope_to_user
 from security.sealing import seal
 
 MAX_HEADERS = 20
 
 
-class ArticleIO(serializers.ModelSerializer[KnowledgeArticle]):
+class ArticleIO(TypedInput, serializers.ModelSerializer[KnowledgeArticle]):
     sourceUrl = serializers.URLField(source="source_url", required=False, allow_blank=True)
     isPublished = serializers.BooleanField(source="is_published", required=False)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
@@ -36,7 +37,7 @@ class ArticleIO(serializers.ModelSerializer[KnowledgeArticle]):
         read_only_fields = ["id"]
 
 
-class McpServerIO(serializers.ModelSerializer[McpServer]):
+class McpServerIO(TypedInput, serializers.ModelSerializer[McpServer]):
     allowedTools = serializers.ListField(
         source="allowed_tools", child=serializers.CharField(max_length=120), required=False
     )

@@ -10,6 +10,7 @@ class AgentOut(serializers.ModelSerializer[Agent]):
     workspace: serializers.SlugRelatedField[Agent] = serializers.SlugRelatedField(
         slug_field="slug", read_only=True
     )
+    avatar_url = serializers.URLField(read_only=True, allow_blank=True)  # "": no avatar
 
     class Meta:
         model = Agent

@@ -118,7 +118,8 @@ class _Answer:
             request["tools"] = [_tool_param(tool) for tool in self.tools.values()]
             if last:
                 request["tool_choice"] = "none"
-        client = llm_client(self.config.base_url, self.config.api_key, self.config.timeout_s)
+        config = self.config
+        client = llm_client(config.base_url, config.api_key, config.timeout_s, config.own_server)
         # The SDK retries here (connection errors, 408/409/429/5xx, timeouts) ...
         stream = client.chat.completions.create(**request)
         completion = _Completion()

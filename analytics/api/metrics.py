@@ -6,9 +6,9 @@ is not theirs answers 404, a malformed filter 400 (docs/api.md).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,11 +16,13 @@ from rest_framework.views import APIView
 from analytics.dashboard import rollups_refresh_when_embedded
 from analytics.selectors import (
     MetricsQuery,
+    Summary,
     buckets_visible,
     metrics_query_parse,
     metrics_summary,
     metrics_timeseries,
 )
+from config.openapi import error_responses, typed_dict_schema
 
 FILTERS = [
     OpenApiParameter("agent", str, description="An agent id (agt_…); default: all of yours."),
@@ -33,9 +35,38 @@ FILTERS = [
     ),
 ]
 GRAIN = OpenApiParameter("grain", str, enum=["hour", "day"], description="Default: day.")
+NOT_YOURS = error_responses(404, e404="not_found: the agent or workspace is not yours")
+
+# `from` is a keyword: the echo's type is spelled the functional way.
+QueryEcho = TypedDict(
+    "QueryEcho",
+    {
+        "agent": str | None,
+        "workspace": str | None,
+        "from": str,
+        "to": str,
+        "grain": str,
+        "domain": str | None,
+        "variant": str | None,
+    },
+)
 
 
-def _echo(query: MetricsQuery) -> dict[str, Any]:
+class SummaryAnswer(TypedDict):
+    query: QueryEcho
+    summary: Summary
+
+
+class Point(Summary):
+    start: str  # ISO 8601, UTC
+
+
+class TimeseriesAnswer(TypedDict):
+    query: QueryEcho
+    points: list[Point]
+
+
+def _echo(query: MetricsQuery) -> QueryEcho:
     return {
         "agent": query.agent_id,
         "workspace": query.workspace_slug,
@@ -53,7 +84,7 @@ class SummaryView(APIView):
     @extend_schema(
         operation_id="analytics_summary",
         parameters=FILTERS,
-        responses={200: OpenApiResponse(description="{query, summary}")},
+        responses={200: typed_dict_schema(SummaryAnswer), **NOT_YOURS},
         tags=["analytics"],
     )
     def get(self, request: Request) -> Response:
@@ -69,7 +100,7 @@ class TimeseriesView(APIView):
     @extend_schema(
         operation_id="analytics_timeseries",
         parameters=[*FILTERS, GRAIN],
-        responses={200: OpenApiResponse(description="{query, points: [{start, …summary}]}")},
+        responses={200: typed_dict_schema(TimeseriesAnswer), **NOT_YOURS},
         tags=["analytics"],
     )
     def get(self, request: Request) -> Response:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.db import connection
 
@@ -22,7 +24,7 @@ PROBE = (
 BASE_ENV = {
     "PATH": os.environ["PATH"],
     "DJANGO_SETTINGS_MODULE": "config.settings",
-    "SECRET_KEY": "x" * 60,
+    "SECRET_KEY": secrets.token_urlsafe(50),
 }
 
 
@@ -74,6 +76,10 @@ def test_services_mode_with_database_and_redis_urls() -> None:
         ("LLM_BASE_URL", "not a url"),
         ("LOG_LEVEL", "LOUD"),
         ("TRUSTED_PROXIES", "10.0.0.0/8,not-an-ip"),
+        ("SIGNIN_FAILURE_LIMIT", "0"),
+        ("SIGNIN_LOCKOUT_MINUTES", "soon"),
+        ("CUSTOM_DOMAIN_DNS_RESOLVER", "dns.example.com:53"),
+        ("CUSTOM_DOMAIN_DNS_RESOLVER", "127.0.0.1:99999"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(name: str, value: str) -> None:
@@ -95,6 +101,43 @@ def test_secret_key_is_required_when_debug_is_off() -> None:
         check=False,
     )
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+PUBLIC_KEYS = [
+    "change-me-to-a-long-random-string-before-any-real-use-0123456789",  # compose's old one
+    "dev-insecure-only-for-local-debug-runs-never-in-production-0123456789",
+    "django-insecure-" + secrets.token_urlsafe(40),
+    "please-change-me-" + secrets.token_urlsafe(30),
+    secrets.token_urlsafe(16),  # random but short
+    "ab" * 40,  # long but two characters
+]
+
+
+@pytest.mark.parametrize("key", PUBLIC_KEYS)
+def test_a_published_placeholder_or_weak_key_stops_start_up(key: str) -> None:
+    result = run(PROBE, SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "SECRET_KEY" in result.stderr
+    assert key not in result.stderr  # the message names the variable, never the key
+
+
+def test_a_weak_fallback_key_stops_start_up_too() -> None:
+    result = run(
+        PROBE,
+        SECRET_KEY_FALLBACKS=f"{secrets.token_urlsafe(50)},change-me-1234567890-abcdefghijklmnop",
+    )
+    assert result.returncode != 0 and "SECRET_KEY_FALLBACKS" in result.stderr
+
+
+def test_with_debug_on_any_key_or_none_will_do() -> None:
+    assert run(PROBE, DEBUG="true", SECRET_KEY="").returncode == 0
+    assert run(PROBE, DEBUG="true", SECRET_KEY="change-me").returncode == 0
+
+
+def test_docker_compose_takes_the_key_from_the_environment_only() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    key = compose["x-app"]["environment"]["SECRET_KEY"]
+    assert key.startswith("${SECRET_KEY:?"), key  # no default: compose refuses to start
 
 
 def test_deploy_check_is_clean_in_a_proper_production_environment() -> None:

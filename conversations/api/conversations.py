@@ -19,6 +19,8 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from config.openapi import ApiAutoSchema, error_responses
+from config.typed_input import TypedInput
 from conversations.models import Conversation, Message
 from conversations.staff import (
     conversation_release,
@@ -44,10 +46,12 @@ class ConversationIO(serializers.ModelSerializer[Conversation]):
     pageUrl = serializers.CharField(source="page_url", read_only=True)
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-    lastMessageAt = serializers.DateTimeField(source="last_message_at", read_only=True)
-    resolvedAt = serializers.DateTimeField(source="resolved_at", read_only=True)
+    lastMessageAt = serializers.DateTimeField(
+        source="last_message_at", read_only=True, allow_null=True
+    )
+    resolvedAt = serializers.DateTimeField(source="resolved_at", read_only=True, allow_null=True)
     resolvedBy = serializers.CharField(source="resolved_by", read_only=True)
-    csatScore = serializers.IntegerField(source="csat_score", read_only=True)
+    csatScore = serializers.IntegerField(source="csat_score", read_only=True, allow_null=True)
     csatComment = serializers.CharField(source="csat_comment", read_only=True)
 
     class Meta:
@@ -184,7 +188,7 @@ class ConversationScoped(generics.GenericAPIView[Any]):
         return self._conversation
 
 
-class StaffMessageIn(serializers.Serializer[Any]):
+class StaffMessageIn(TypedInput):
     text = serializers.CharField(max_length=4000)
     internal = serializers.BooleanField(default=False, help_text="An internal note.")
     clientId = serializers.RegexField(
@@ -209,6 +213,12 @@ class MessageList(ConversationScoped, generics.ListAPIView[Message]):
     """
 
     serializer_class = MessageIO
+
+    @extend_schema(
+        parameters=[OpenApiParameter("after", str, description="A message id: what came after.")]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
     @extend_schema(request=StaffMessageIn, responses={201: MessageIO, 200: MessageIO})
     def post(self, request: Request, conversation_id: str) -> Response:
@@ -238,17 +248,35 @@ class MessageList(ConversationScoped, generics.ListAPIView[Message]):
         return rows.order_by("id")
 
 
-class TakeIn(serializers.Serializer[Any]):
+class TakeIn(TypedInput):
     force = serializers.BooleanField(default=False, help_text="Take it from a colleague.")
+
+
+class ConversationActionSchema(ApiAutoSchema):
+    """One view serves three paths; only `take` reads a body."""
+
+    def get_request_serializer(self) -> Any:
+        return TakeIn if self._action() == "take" else None
+
+    def get_response_serializers(self) -> Any:
+        held = error_responses(409, e409="conflict: a colleague holds it (send force)")
+        return {
+            200: ConversationIO,
+            **error_responses(400, e400="invalid_request: a bad body, or it is resolved"),
+            **(held if self._action() == "take" else {}),
+        }
+
+    def _action(self) -> str:
+        return str(getattr(self.view, "action_name", ""))
 
 
 class ConversationAction(ConversationScoped):
     """POST take / release / resolve: the same services as the live inbox."""
 
     serializer_class = ConversationIO
+    schema = ConversationActionSchema()
     action_name = ""
 
-    @extend_schema(request=TakeIn, responses=ConversationIO)
     def post(self, request: Request, conversation_id: str) -> Response:
         user = _staff_user(request)
         public_id = self.conversation().public_id

@@ -8,12 +8,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.typed_input import TypedInput
 from conversations.models import Conversation
-from customers.identity import attributes_clean
+from customers.identity import (
+    MAX_ATTRIBUTE_KEY,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_ATTRIBUTES,
+    attributes_clean,
+)
 from customers.models import Customer, CustomerMemory
 from customers.profiles import MAX_MEMORY_VALUE
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": MAX_ATTRIBUTES,
+        "additionalProperties": {
+            "nullable": True,
+            "oneOf": [
+                {"type": "string", "maxLength": MAX_ATTRIBUTE_VALUE},
+                {"type": "number"},
+                {"type": "boolean"},
+            ],
+        },
+        "description": f"Names of 1-{MAX_ATTRIBUTE_KEY} characters; values a string (up to "
+        f"{MAX_ATTRIBUTE_VALUE} characters), a number, a boolean or null.",
+    }
+)
+class AttributesField(serializers.JSONField):
+    """What a site's token can carry about a customer: a flat object of scalars."""
 
 
 class CustomerOut(serializers.Serializer[Customer]):
@@ -26,9 +54,9 @@ class CustomerOut(serializers.Serializer[Customer]):
             "workspace": serializers.CharField(source="workspace.slug", read_only=True),
             "externalId": serializers.CharField(source="external_id", read_only=True),
             "verified": serializers.BooleanField(source="is_verified", read_only=True),
-            "email": serializers.EmailField(read_only=True),
+            "email": serializers.EmailField(read_only=True, allow_blank=True),
             "name": serializers.CharField(read_only=True),
-            "attributes": serializers.JSONField(read_only=True),
+            "attributes": AttributesField(read_only=True),
             "createdAt": serializers.DateTimeField(source="created_at", read_only=True),
             "lastSeenAt": serializers.DateTimeField(
                 source="last_seen_at", read_only=True, allow_null=True
@@ -74,7 +102,7 @@ class MemoryOut(serializers.Serializer[CustomerMemory]):
         }
 
 
-class StrictInput(serializers.Serializer[Any]):
+class StrictInput(TypedInput):
     # Refuses fields it does not take: `{"verified": true}` is an error, not a silent no-op.
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         refused = sorted(set(self.initial_data) - set(self.fields))
@@ -85,12 +113,23 @@ class StrictInput(serializers.Serializer[Any]):
         return attrs
 
 
+class StrictInputSchema(OpenApiSerializerExtension):
+    """The schema says what StrictInput enforces: no property beyond the declared ones."""
+
+    target_class = StrictInput
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "additionalProperties": False}
+
+
 class CustomerUpdateIn(StrictInput):
     """What staff may correct; `attributes` replaces the whole object."""
 
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
-    attributes = serializers.JSONField(required=False)
+    attributes = AttributesField(required=False)
 
     def validate_attributes(self, value: object) -> dict[str, Any]:
         # The same shape a site may send in a token: a flat object of at most 50 scalars.

@@ -8,20 +8,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.models import Agent
+from conversations.api.widget_schema import HISTORY, SESSION, SESSION_START
 from conversations.greetings import session_greeting
 from conversations.identity import SessionIdentity, customer_out, session_identify
 from conversations.models import Conversation
 from conversations.parties import Party
 from conversations.selectors import conversation_current, message_out, messages_after
 from customers.models import Customer
-from customers.sessions import IssuedSession, session_refresh, session_token_issue
-from customers.visitors import visitor_id_resolve
+from customers.sessions import (
+    IssuedSession,
+    refresh_token_agent,
+    session_refresh,
+    session_token_issue,
+)
+from customers.visitors import MAX_VISITOR_SECRET_LENGTH, BrowserVisitor, visitor_resolve
 from security.domains import domain_hash
 from security.errors import (
     InvalidCustomerToken,
@@ -41,21 +47,17 @@ from widgets.installation import (
 )
 from widgets.selectors import agent_for_widget, widget_access_for, widget_public_config
 
-ERRORS = {
-    code: OpenApiResponse(description=desc)
-    for code, desc in {
-        400: "invalid_request",
-        401: "invalid_token / invalid_customer_token",
-        403: "origin_not_allowed",
-        404: "agent_not_found / not_found",
-        413: "payload_too_large",
-    }.items()
-}
-
 
 def _session_response(
-    *, party: Party, issued: IssuedSession, agent: Agent, customer: Customer | None
+    *,
+    party: Party,
+    issued: IssuedSession,
+    agent: Agent,
+    customer: Customer | None,
+    visitor: BrowserVisitor | None = None,
 ) -> dict[str, Any]:
+    """The session answer; only the session endpoint, where the browser proved (or was just
+    given) its visitor, hands back the visitor secret."""
     conversation = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
     # The visitor's A/B variants (sticky by visitor id) change the config they are shown.
     assignment = visitor_assignment(agent_public_id=agent.public_id, visitor_id=party.visitor_id)
@@ -67,6 +69,7 @@ def _session_response(
         "refreshToken": issued.refresh_token,
         "expiresAt": issued.expires_at.isoformat().replace("+00:00", "Z"),
         "visitorId": party.visitor_id,
+        **({"visitorSecret": visitor.secret} if visitor else {}),
         "config": config,
         "variants": assignment.variants,
         "customer": customer_out(customer),
@@ -108,6 +111,7 @@ class SessionView(PublicWidgetView):
             {
                 "agentId": serializers.CharField(),
                 "visitorId": serializers.CharField(required=False),
+                "visitorSecret": serializers.CharField(required=False),
                 "url": serializers.CharField(required=False),
                 "referrer": serializers.CharField(required=False),
                 "customer": serializers.JSONField(required=False),
@@ -115,13 +119,7 @@ class SessionView(PublicWidgetView):
                 "userHash": serializers.CharField(required=False),
             },
         ),
-        responses={
-            200: OpenApiResponse(
-                description="token, refreshToken, expiresAt, visitorId, "
-                "config, variants, customer, conversation"
-            ),
-            **ERRORS,
-        },
+        responses=SESSION_START,
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
@@ -131,6 +129,7 @@ class SessionView(PublicWidgetView):
         if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
             raise InvalidRequest("'agentId' is required.")
         visitor_candidate = optional_str(data, "visitorId", max_length=64)
+        visitor_secret = optional_str(data, "visitorSecret", max_length=MAX_VISITOR_SECRET_LENGTH)
         page_url = optional_str(data, "url", max_length=2000) or ""
         optional_str(data, "referrer", max_length=2000)
         access = widget_access_for(agent_id)
@@ -151,9 +150,13 @@ class SessionView(PublicWidgetView):
         self.throttle(
             "session_per_agent_domain", f"{agent_id}:{domain_hash(origin)}", access.rate_limits
         )
-        visitor_id = visitor_id_resolve(visitor_candidate)
+        # The id alone is public (staff and the REST API see it): only its secret resumes
+        # the visitor, and so only a proven visitor's conversations can join a customer.
+        visitor = visitor_resolve(
+            agent_public_id=agent_id, candidate=visitor_candidate, secret=visitor_secret
+        )
         try:
-            known = session_identify(agent=agent, visitor_id=visitor_id, data=data)
+            known = session_identify(agent=agent, visitor_id=visitor.visitor_id, data=data)
         except InvalidCustomerToken as exc:
             installation_identity_note(agent=agent, origin=origin, error=exc)
             raise
@@ -165,7 +168,11 @@ class SessionView(PublicWidgetView):
         )
         return Response(
             _session_response(
-                party=known.party, issued=issued, agent=agent, customer=known.customer
+                party=known.party,
+                issued=issued,
+                agent=agent,
+                customer=known.customer,
+                visitor=visitor,
             )
         )
 
@@ -176,14 +183,20 @@ class SessionRefreshView(PublicWidgetView):
         request=inline_serializer(
             "WidgetRefreshRequest", {"refreshToken": serializers.CharField()}
         ),
-        responses={200: OpenApiResponse(description="a new session pair"), **ERRORS},
+        responses=SESSION,
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
         self.refuse_blocked_ip()
-        self.throttle("session_per_ip", self.client_ip())
         data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
         token = optional_str(data, "refreshToken", max_length=4096) or ""
+        # As the session endpoint: per address, with the agent's own limits once the token
+        # names it (nothing is spent yet); a bad token counts under the default.
+        agent_id = refresh_token_agent(token) if token else None
+        access = widget_access_for(agent_id) if agent_id else None
+        self.throttle("session_per_ip", self.client_ip(), access.rate_limits if access else None)
+        if access is not None:
+            self.refuse_blocked_ip(workspace_id=access.workspace_id)
         session, issued = session_refresh(token, origin=self.origin())
         agent = agent_for_widget(session.agent_id, session.origin)
         if agent is None:
@@ -203,7 +216,8 @@ class SessionRefreshView(PublicWidgetView):
 class HistoryView(PublicWidgetView):
     @extend_schema(
         operation_id="widget_conversation_messages",
-        responses={200: OpenApiResponse(description="{messages, hasMore}"), **ERRORS},
+        parameters=[OpenApiParameter("after", str, description="The last message id seen.")],
+        responses=HISTORY,
         tags=["widget"],
     )
     def get(self, request: Request, conversation_id: str) -> Response:
@@ -247,13 +261,7 @@ class CustomerView(PublicWidgetView):
                 "userHash": serializers.CharField(required=False),
             },
         ),
-        responses={
-            200: OpenApiResponse(
-                description="customer, and a new session for them: token, refreshToken, "
-                "expiresAt, visitorId, config, variants, conversation"
-            ),
-            **ERRORS,
-        },
+        responses=SESSION,
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:

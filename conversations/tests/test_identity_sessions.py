@@ -132,8 +132,14 @@ def test_an_anonymous_conversation_joins_the_customer_who_signs_in(
     assert texts[0] == "Where is my order?"
     conversation = Conversation.objects.get()
     assert conversation.customer is not None and conversation.customer.external_id == "cust_ana"
-    # The old anonymous token no longer reaches the conversation: it speaks for the browser.
-    again = start(client, agent.public_id, visitorId=anonymous["visitorId"]).json()
+    # The browser's anonymous visitor no longer reaches the conversation: it is the customer's.
+    again = start(
+        client,
+        agent.public_id,
+        visitorId=anonymous["visitorId"],
+        visitorSecret=anonymous["visitorSecret"],
+    ).json()
+    assert again["visitorId"] == anonymous["visitorId"]
     assert again["conversation"] is None
 
 
@@ -176,16 +182,16 @@ def test_switching_users_on_one_browser_never_shows_the_previous_users_messages(
 ) -> None:
     ana = start(client, agent.public_id, customerToken=token_for(agent, secret)).json()
     say(agent, ana, "Ana's private question", "c-1")
-    browser = ana["visitorId"]
+    browser = {"visitorId": ana["visitorId"], "visitorSecret": ana["visitorSecret"]}
     ben = start(
         client,
         agent.public_id,
-        visitorId=browser,
+        **browser,
         customerToken=token_for(agent, secret, sub="cust_ben", name="Ben"),
     ).json()
-    assert ben["conversation"] is None
-    anonymous = start(client, agent.public_id, visitorId=browser).json()
-    assert anonymous["conversation"] is None
+    assert ben["visitorId"] == ana["visitorId"] and ben["conversation"] is None
+    anonymous = start(client, agent.public_id, **browser).json()
+    assert anonymous["visitorId"] == ana["visitorId"] and anonymous["conversation"] is None
     ana_conversation = ana["conversation"] or {"id": Conversation.objects.get().public_id}
     for session in (ben, anonymous):
         response = client.get(

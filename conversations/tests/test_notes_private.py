@@ -41,9 +41,11 @@ def noted_conversation(agent: Agent, visitor_id: str, user: Any) -> Conversation
 
 @pytest.mark.django_db
 def test_the_session_and_history_endpoints_leave_notes_out(client: Client, agent, owner) -> None:
-    visitor_id = start(client, agent)["visitorId"]
-    conversation = noted_conversation(agent, visitor_id, owner)
-    session = start(client, agent, visitorId=visitor_id)
+    first = start(client, agent)
+    conversation = noted_conversation(agent, first["visitorId"], owner)
+    session = start(
+        client, agent, visitorId=first["visitorId"], visitorSecret=first["visitorSecret"]
+    )
     shown = session["conversation"]["messages"]
     assert [m["role"] for m in shown] == ["customer", "system", "staff"]
     assert SECRET not in json.dumps(session)

@@ -96,7 +96,12 @@ class TestSessionStart:
         Message.objects.create(
             conversation=conversation, role="customer", text="hi", client_id="c1"
         )
-        again = start(client, agent.public_id, visitorId=first["visitorId"]).json()
+        again = start(
+            client,
+            agent.public_id,
+            visitorId=first["visitorId"],
+            visitorSecret=first["visitorSecret"],
+        ).json()
         assert again["visitorId"] == first["visitorId"]
         assert again["conversation"]["id"] == conversation.public_id
         assert [m["text"] for m in again["conversation"]["messages"]] == ["hi"]
@@ -104,6 +109,16 @@ class TestSessionStart:
     def test_a_forged_visitor_id_is_replaced(self, client: Client, agent) -> None:
         body = start(client, agent.public_id, visitorId="../../etc/passwd").json()
         assert body["visitorId"].startswith("vis_")
+
+    def test_a_visitor_id_without_its_secret_starts_a_new_visitor(
+        self, client: Client, agent
+    ) -> None:
+        first = start(client, agent.public_id).json()
+        Conversation.objects.create(agent=agent, visitor_id=first["visitorId"])
+        again = start(client, agent.public_id, visitorId=first["visitorId"]).json()
+        assert again["visitorId"] != first["visitorId"]
+        assert again["visitorSecret"] != first["visitorSecret"]
+        assert again["conversation"] is None
 
     def test_preflight_answers_only_known_origins(self, client: Client, agent) -> None:
         ok = client.options(

@@ -13,6 +13,7 @@ export function sessionBody(overrides = {}) {
     refreshToken: 'ref-1',
     expiresAt: new Date(Date.now() + HOUR).toISOString(),
     visitorId: 'v_1',
+    visitorSecret: 's_1',
     config: { agentId: 'agt_1', name: 'Acme Support', greeting: 'Hi!', theme: { primaryColor: '#4f46e5' }, position: 'bottom-right' },
     variants: {},
     customer: null,

@@ -5,19 +5,37 @@ import { test } from 'node:test';
 import { BASE, HOUR, outboxOf, sessionBody, setup } from './chat-harness.js';
 import { MemoryStorage, settle } from './helpers.js';
 
-test('it creates a session without cookies and remembers the visitor id', async () => {
+test('it creates a session without cookies and remembers the visitor id with its secret', async () => {
   const { chat, calls, storage, sessions } = setup();
   await chat.start();
   assert.deepEqual(sessions[0], { agentId: 'agt_1', url: 'https://acme.example/shop', referrer: 'https://search.example/' });
   assert.equal(calls[0].init.credentials, 'omit');
-  assert.equal(storage.getItem('ca:agt_1:visitor'), '"v_1"');
+  assert.deepEqual(JSON.parse(storage.getItem('ca:agt_1:visitor')), { id: 'v_1', secret: 's_1' });
 });
 
-test('it reuses the stored visitor id on the next page load', async () => {
-  const storage = new MemoryStorage({ 'ca:agt_1:visitor': '"v_42"' });
+test('it proves the stored visitor with its secret on the next page load', async () => {
+  const storage = new MemoryStorage({ 'ca:agt_1:visitor': JSON.stringify({ id: 'v_42', secret: 's_42' }) });
   const { chat, sessions } = setup({ storage });
   await chat.start();
   assert.equal(sessions[0].visitorId, 'v_42');
+  assert.equal(sessions[0].visitorSecret, 's_42');
+});
+
+test('a bare visitor id an older widget stored is not sent: it proves nothing', async () => {
+  const storage = new MemoryStorage({ 'ca:agt_1:visitor': '"v_42"' });
+  const { chat, sessions } = setup({ storage });
+  await chat.start();
+  assert.equal('visitorId' in sessions[0], false);
+  assert.equal('visitorSecret' in sessions[0], false);
+  assert.deepEqual(JSON.parse(storage.getItem('ca:agt_1:visitor')), { id: 'v_1', secret: 's_1' });
+});
+
+test('the websocket naming the visitor does not overwrite the stored secret', async () => {
+  const { chat, storage, lastSocket } = setup();
+  await chat.start();
+  chat.goLive();
+  lastSocket().serverReady({ visitorId: 'v_1' });
+  assert.deepEqual(JSON.parse(storage.getItem('ca:agt_1:visitor')), { id: 'v_1', secret: 's_1' });
 });
 
 test('it sends identity fields with the session request', async () => {

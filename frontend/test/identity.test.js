@@ -10,7 +10,7 @@ const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const jwtFor = (sub) => `${b64({ alg: 'HS256' })}.${b64({ sub, exp: 1 })}.sig`;
 
 const anaHistory = () => ({
-  'ca:agt_1:visitor': '"v_shared"',
+  'ca:agt_1:visitor': JSON.stringify({ id: 'v_shared', secret: 's_shared' }),
   'ca:agt_1:who': '"cust_ana"',
   'ca:agt_1:history': JSON.stringify({
     conversationId: 'conv_ana',
@@ -39,6 +39,7 @@ test("another customer's cached history is never painted, not even before the se
   assert.equal(chat.state.conversationId, null);
   await chat.start();
   assert.equal('visitorId' in sessions[0], false, "Ben does not inherit Ana's browser identity");
+  assert.equal('visitorSecret' in sessions[0], false);
   assert.equal(storage.getItem('ca:agt_1:history'), null);
 });
 
@@ -60,19 +61,22 @@ test('the same customer coming back keeps their history and browser', async () =
   assert.deepEqual(chat.state.messages.map((m) => m.text), ["Ana's secret"]);
   await chat.start();
   assert.equal(sessions[0].visitorId, 'v_shared');
+  assert.equal(sessions[0].visitorSecret, 's_shared');
   assert.equal(storage.getItem('ca:agt_1:who'), '"cust_ana"');
 });
 
 test('an anonymous visitor who signs in keeps their browser, so their conversation joins them', async () => {
-  const storage = new MemoryStorage({ 'ca:agt_1:visitor': '"v_anon"' });
+  const storage = new MemoryStorage({ 'ca:agt_1:visitor': JSON.stringify({ id: 'v_anon', secret: 's_anon' }) });
   const { chat, sessions } = setup({
     storage,
-    session: (n) => sessionBody({ visitorId: 'v_anon', ...(n > 1 ? { customer: { id: 'cust_ana', verified: true } } : {}) }),
+    session: (n) =>
+      sessionBody({ visitorId: 'v_anon', visitorSecret: 's_anon', ...(n > 1 ? { customer: { id: 'cust_ana', verified: true } } : {}) }),
   });
   await chat.start();
   chat.identify({ customerToken: jwtFor('cust_ana') });
   await settle();
   assert.equal(sessions[1].visitorId, 'v_anon');
+  assert.equal(sessions[1].visitorSecret, 's_anon', 'the proof that this browser is the visitor whose conversation joins');
   assert.equal(sessions[1].customerToken, jwtFor('cust_ana'));
   assert.equal(storage.getItem('ca:agt_1:who'), '"cust_ana"');
 });
@@ -84,6 +88,7 @@ test('identify() with another customer forgets the previous one first', async ()
   chat.identify({ customerToken: jwtFor('cust_ben') });
   await settle();
   assert.equal('visitorId' in sessions[1], false);
+  assert.equal('visitorSecret' in sessions[1], false);
   assert.deepEqual(eventsOf('messages').at(-1).messages, []);
 });
 
@@ -94,6 +99,7 @@ test('logout() forgets the customer and starts a fresh anonymous visitor', async
   await chat.logout();
   const last = sessions.at(-1);
   assert.equal('visitorId' in last, false);
+  assert.equal('visitorSecret' in last, false);
   assert.equal('customerToken' in last, false);
   assert.deepEqual(chat.state.messages, []);
 });

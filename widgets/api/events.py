@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.services import EventSource, events_record, events_validate
+from config.openapi import error_responses
 from customers.sessions import session_token_verify
 from security.domains import origin_allowed, parse_origin
 from security.errors import InvalidSessionToken, OriginNotAllowed
@@ -17,13 +21,38 @@ from widgets.installation import installation_origin_note
 from widgets.selectors import widget_access_for
 
 
+class EventIn(serializers.Serializer[Any]):
+    type = serializers.CharField(help_text="A short lower-case name: load, open, message…")
+    id = serializers.CharField(required=False, help_text="8-64 of A-Z a-z 0-9 - _: retry-safe.")
+    ts = serializers.DateTimeField(required=False, help_text="When it happened (with a zone).")
+    metadata = serializers.JSONField(required=False)
+
+
+class EventsIn(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="The session token.")
+    agentId = serializers.CharField(required=False)
+    events = EventIn(many=True, allow_empty=False)
+
+
 class EventsView(PublicWidgetView):
     """Batched widget analytics; `text/plain` bodies are accepted for `sendBeacon`."""
 
     @extend_schema(
         operation_id="widget_events",
-        request=None,
-        responses={202: OpenApiResponse(description="{accepted: n}")},
+        request={"application/json": EventsIn, "text/plain": EventsIn},
+        responses={
+            202: inline_serializer("EventsAccepted", {"accepted": serializers.IntegerField()}),
+            **error_responses(
+                400,
+                401,
+                403,
+                413,
+                429,
+                e401="invalid_token",
+                e403="origin_not_allowed or ip_blocked",
+                e413="payload_too_large: the body, the batch or an event's metadata",
+            ),
+        },
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:

@@ -21,6 +21,8 @@ from agents.models import Agent
 from agents.permissions import may_manage
 from analytics.experiments import experiment_latest_result
 from analytics.models import Experiment, ExperimentResult, ExperimentVariant
+from config.openapi import error_responses
+from config.typed_input import TypedInput
 from security.errors import InvalidRequest
 from security.scoping import scope_to_user
 from widgets.experiment_services import (
@@ -44,7 +46,7 @@ SETTINGS = {
 }
 
 
-class VariantIO(serializers.ModelSerializer[ExperimentVariant]):
+class VariantIO(TypedInput, serializers.ModelSerializer[ExperimentVariant]):
     key = serializers.CharField(max_length=40)
     weight = serializers.IntegerField(min_value=1, max_value=1000, default=DEFAULT_WEIGHT)
     overrides = serializers.JSONField(required=False, default=dict)
@@ -59,8 +61,8 @@ class ExperimentOut(serializers.ModelSerializer[Experiment]):
     primaryMetric = serializers.CharField(source="primary_metric", read_only=True)
     minSamplesPerVariant = serializers.IntegerField(source="min_samples_per_variant")
     autoPromote = serializers.BooleanField(source="auto_promote")
-    startedAt = serializers.DateTimeField(source="started_at")
-    endedAt = serializers.DateTimeField(source="ended_at")
+    startedAt = serializers.DateTimeField(source="started_at", allow_null=True)
+    endedAt = serializers.DateTimeField(source="ended_at", allow_null=True)
     createdAt = serializers.DateTimeField(source="created_at")
     variants = VariantIO(many=True, read_only=True)
 
@@ -85,7 +87,7 @@ class ExperimentOut(serializers.ModelSerializer[Experiment]):
         read_only_fields = fields
 
 
-class ExperimentSettingsIn(serializers.Serializer[Any]):
+class ExperimentSettingsIn(TypedInput):
     name = serializers.CharField(max_length=120, required=False)
     primaryMetric = serializers.ChoiceField(choices=Experiment.Metric.choices, required=False)
     minSamplesPerVariant = serializers.IntegerField(min_value=10, required=False)
@@ -106,12 +108,12 @@ class ExperimentUpdateIn(ExperimentSettingsIn):
     )
 
 
-class PromoteIn(serializers.Serializer[Any]):
+class PromoteIn(TypedInput):
     variant = serializers.CharField(max_length=40, required=False)
 
 
 class ResultOut(serializers.ModelSerializer[ExperimentResult]):
-    computedAt = serializers.DateTimeField(source="computed_at")
+    computedAt = serializers.DateTimeField(source="computed_at", allow_null=True)  # not yet
     pValue = serializers.FloatField(source="p_value", allow_null=True)
 
     class Meta:
@@ -167,7 +169,10 @@ class ExperimentList(generics.ListAPIView[Experiment]):
             rows = rows.filter(status=wanted)
         return rows.order_by("-created_at", "-id")
 
-    @extend_schema(request=ExperimentCreateIn, responses={201: ExperimentOut})
+    @extend_schema(
+        request=ExperimentCreateIn,
+        responses={201: ExperimentOut, **error_responses(404, e404="not_found: no such agent")},
+    )
     def post(self, request: Request) -> Response:
         incoming = ExperimentCreateIn(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -219,6 +224,12 @@ class ExperimentDetail(ExperimentScoped):
             experiment_stop(experiment=experiment, by=request.user)
         return Response(ExperimentOut(self.experiment()).data)
 
+    @extend_schema(
+        responses={
+            204: None,
+            **error_responses(400, e400="invalid_experiment: stop it before deleting it"),
+        }
+    )
     def delete(self, request: Request, experiment_id: int) -> Response:
         experiment = self.experiment()
         _require_manager(request.user, experiment.workspace_id)

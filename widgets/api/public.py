@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from customers.sessions import WidgetSession, session_token_verify
 from security.blocks import ip_block_for
-from security.client_ip import client_ip
+from security.client_ip import request_client_ip
 from security.errors import InvalidSessionToken, IpBlocked, OriginNotAllowed, RateLimited
 from security.limits import limit_for
 from security.ratelimit import rate_limit_hit
@@ -29,8 +29,7 @@ class PublicWidgetView(APIView):
         return str(self.request.headers.get("Origin", ""))
 
     def client_ip(self) -> str:
-        meta = self.request.META
-        return client_ip(meta.get("REMOTE_ADDR"), meta.get("HTTP_X_FORWARDED_FOR"))
+        return request_client_ip(self.request)
 
     def refuse_blocked_ip(self, *, workspace_id: int | None = None) -> None:
         ip = self.client_ip()

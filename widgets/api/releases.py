@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.api.knowledge import AgentScoped
+from config.openapi import error_responses
+from config.typed_input import TypedInput
 from security.errors import InvalidRequest, NotFound
 from widgets.models import WidgetConfig, WidgetRelease
 from widgets.releases import (
@@ -28,11 +30,9 @@ from widgets.releases import (
     widget_releases,
 )
 
-ERRORS = {
-    403: OpenApiResponse(description="forbidden (not an owner or admin)"),
-    404: OpenApiResponse(description="not_found"),
-    409: OpenApiResponse(description="nothing_to_publish"),
-}
+NOTHING_TO_PUBLISH = error_responses(
+    409, e409="nothing_to_publish: visitors already see this configuration"
+)
 
 
 class ReleaseOut(serializers.ModelSerializer[WidgetRelease]):
@@ -64,7 +64,36 @@ class ReleaseDetailOut(ReleaseOut):
         read_only_fields = fields
 
 
-class PublishIn(serializers.Serializer[Any]):
+class ChangeOut(serializers.Serializer[Any]):
+    # In get_fields: `label` is also a serializer's own attribute.
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "path": serializers.CharField(help_text="theme.primaryColor"),
+            "label": serializers.CharField(help_text="Theme > Primary color"),
+            "change": serializers.ChoiceField(choices=["added", "removed", "changed"]),
+            "before": serializers.JSONField(allow_null=True),
+            "after": serializers.JSONField(allow_null=True),
+            "text": serializers.CharField(help_text="One line for people."),
+        }
+
+
+class DiffOut(serializers.Serializer[Any]):
+    against = serializers.ChoiceField(choices=["previous", "draft", "live", "version"])
+    againstVersion = serializers.IntegerField(allow_null=True)
+    changes = ChangeOut(many=True)
+
+
+class ReleaseWithDiffOut(ReleaseDetailOut):
+    """A release as the API answers it: with its diff (ReleasesScoped.detail)."""
+
+    diff = DiffOut(read_only=True)
+
+    class Meta(ReleaseDetailOut.Meta):
+        fields = [*ReleaseDetailOut.Meta.fields, "diff"]
+        read_only_fields = fields
+
+
+class PublishIn(TypedInput):
     note = serializers.CharField(max_length=MAX_NOTE, required=False, allow_blank=True)
 
 
@@ -98,7 +127,7 @@ class WidgetPublishView(ReleasesScoped):
 
     serializer_class = ReleaseDetailOut
 
-    @extend_schema(request=PublishIn, responses={201: ReleaseDetailOut, **ERRORS})
+    @extend_schema(request=PublishIn, responses={201: ReleaseWithDiffOut, **NOTHING_TO_PUBLISH})
     def post(self, request: Request, agent_id: str) -> Response:
         incoming = PublishIn(data=request.data)
         incoming.is_valid(raise_exception=True)
@@ -133,7 +162,7 @@ class WidgetReleaseDetail(ReleasesScoped):
 
     @extend_schema(
         parameters=[OpenApiParameter("against", str, description="previous, draft, live or N")],
-        responses={200: ReleaseDetailOut, **ERRORS},
+        responses={200: ReleaseWithDiffOut},
     )
     def get(self, request: Request, agent_id: str, version: int) -> Response:
         raw = request.query_params.get("against", "previous")
@@ -153,7 +182,7 @@ class WidgetReleaseRollback(ReleasesScoped):
 
     serializer_class = ReleaseDetailOut
 
-    @extend_schema(request=RollbackIn, responses={201: ReleaseDetailOut, **ERRORS})
+    @extend_schema(request=RollbackIn, responses={201: ReleaseWithDiffOut, **NOTHING_TO_PUBLISH})
     def post(self, request: Request, agent_id: str, version: int) -> Response:
         incoming = RollbackIn(data=request.data)
         incoming.is_valid(raise_exception=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
+from widgets.api.custom_domain import CustomDomainCheckView
 from widgets.api.releases import (
     WidgetPublishView,
     WidgetReleaseDetail,
@@ -33,6 +34,11 @@ agent_widget_urls: list[URLPattern] = [
         name="agent-widget-rollback",
     ),
     path("widget/snippet", WidgetSnippetView.as_view(), name="agent-widget-snippet"),
+    path(
+        "widget/custom-domain/check",
+        CustomDomainCheckView.as_view(),
+        name="agent-widget-custom-domain-check",
+    ),
     path("widget/export", WidgetExportView.as_view(), name="agent-widget-export"),
     path("widget/import", WidgetImportView.as_view(), name="agent-widget-import"),
 ]

@@ -9,22 +9,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.api.knowledge import AgentScoped
+from config.openapi import error_responses, typed_dict_schema
 from security.errors import InvalidRequest
-from widgets.bulk import widget_export, widget_import
+from widgets.bulk import WidgetDocument, widget_export, widget_import
 from widgets.drafts import EDITABLE_FIELDS, widget_draft_state, widget_draft_update
-from widgets.snippet import widget_snippets_for
+from widgets.snippet import Snippets, widget_snippets_for
 
-ERRORS = {
-    400: OpenApiResponse(description="invalid_widget_config / invalid_widget_document"),
-    403: OpenApiResponse(description="forbidden (not an owner or admin)"),
-    404: OpenApiResponse(description="not_found"),
-}
+INVALID_WIDGET = error_responses(
+    400, e400="invalid_widget_config (naming each field) or invalid_widget_document"
+)
+
+
+class DomainVerificationOut(serializers.Serializer[Any]):
+    """The DNS record that proves the custom domain (widgets.custom_domains)."""
+
+    recordType = serializers.CharField()
+    recordName = serializers.CharField()
+    recordValue = serializers.CharField()
+    checkedAt = serializers.DateTimeField(allow_null=True)
+    verifiedAt = serializers.DateTimeField(allow_null=True)
+    problem = serializers.CharField()
 
 
 class WidgetOut(serializers.Serializer[Any]):
@@ -44,6 +54,8 @@ class WidgetOut(serializers.Serializer[Any]):
     rateLimits = serializers.DictField(child=serializers.IntegerField())
     coreVersion = serializers.CharField()
     customDomain = serializers.CharField()
+    customDomainStatus = serializers.ChoiceField(choices=["none", "pending", "verified"])
+    customDomainVerification = DomainVerificationOut(allow_null=True)
     publishedVersion = serializers.IntegerField(allow_null=True)
     publishedAt = serializers.DateTimeField(allow_null=True)
     hasUnpublishedChanges = serializers.BooleanField()
@@ -69,11 +81,11 @@ class WidgetDraftView(AgentScoped):
 
     serializer_class = WidgetOut
 
-    @extend_schema(responses={200: WidgetOut, **ERRORS})
+    @extend_schema(responses={200: WidgetOut})
     def get(self, request: Request, agent_id: str) -> Response:
         return Response(WidgetOut(widget_draft_state(self.agent())).data)
 
-    @extend_schema(request=WIDGET_PATCH, responses={200: WidgetOut, **ERRORS})
+    @extend_schema(request=WIDGET_PATCH, responses={200: WidgetOut, **INVALID_WIDGET})
     def patch(self, request: Request, agent_id: str) -> Response:
         agent = self.agent()
         widget_draft_update(agent=agent, values=_body(request), by=request.user)
@@ -86,21 +98,7 @@ class WidgetSnippetView(AgentScoped):
 
     serializer_class = WidgetOut  # for the schema generator; the answer is below
 
-    @extend_schema(
-        responses={
-            200: inline_serializer(
-                "WidgetSnippet",
-                {
-                    "agentId": serializers.CharField(),
-                    "configured": serializers.CharField(),
-                    "zeroConfig": serializers.CharField(),
-                    "coreVersion": serializers.CharField(),
-                    "pinned": serializers.JSONField(allow_null=True),
-                },
-            ),
-            **ERRORS,
-        }
-    )
+    @extend_schema(responses={200: typed_dict_schema(Snippets)})
     def get(self, request: Request, agent_id: str) -> Response:
         return Response(widget_snippets_for(self.agent()))
 
@@ -110,7 +108,7 @@ class WidgetExportView(AgentScoped):
 
     serializer_class = WidgetOut
 
-    @extend_schema(responses={200: OpenApiResponse(description="the widget document"), **ERRORS})
+    @extend_schema(responses={200: typed_dict_schema(WidgetDocument)})
     def get(self, request: Request, agent_id: str) -> Response:
         agent = self.agent()
         response = Response(widget_export(agent))
@@ -133,7 +131,7 @@ class WidgetImportView(AgentScoped):
                 "widget": serializers.JSONField(),
             },
         ),
-        responses={200: WidgetOut, **ERRORS},
+        responses={200: WidgetOut, **INVALID_WIDGET},
     )
     def post(self, request: Request, agent_id: str) -> Response:
         agent = self.agent()

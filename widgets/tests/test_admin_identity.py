@@ -56,6 +56,21 @@ def test_generate_reveal_rotate_and_retire(client: Client, owner: Any, agent: Ag
     assert {"identity.secret.rotate", "identity.secret.reveal", "identity.key.retire"} <= actions
 
 
+def test_retire_now_asks_first_without_any_script(client: Client, owner: Any, agent: Agent) -> None:
+    key, _secret = identity_secret_rotate(agent_pk=agent.pk, workspace_id=agent.workspace_id)
+    signed_in(client, owner)
+    html = client.get(page(agent)).content.decode()
+    assert f'data-ca="retire-{key.key_id}"' in html and "onclick" not in html
+    asked = client.post(page(agent), {"action": "retire_confirm", "key_id": key.key_id})
+    key.refresh_from_db()
+    assert key.retires_at is None  # only asked
+    assert 'data-ca="retire-confirm"' in asked.content.decode()
+    assert 'value="retire"' in asked.content.decode()
+    client.post(page(agent), {"action": "retire", "key_id": key.key_id})
+    key.refresh_from_db()
+    assert key.retires_at is not None and key.retires_at <= datetime.now(UTC)
+
+
 def test_require_verified_customers_is_a_switch_and_audited(
     client: Client, owner: Any, agent: Agent
 ) -> None:

@@ -14,7 +14,9 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(sites.demo_url)
+    with page.expect_response(lambda r: r.url.endswith("/api/v2/widget/session")) as answer:
+        page.goto(sites.demo_url)
+    first_session = answer.value.json()
 
     launcher = page.locator('[data-ca="launcher"]')
     launcher.wait_for(state="visible", timeout=10_000)
@@ -39,7 +41,13 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
     assert sent.count() == 1
     shot(page, "widget-answer.png")
 
-    page.reload()
+    # The browser proves it is the same visitor with the secret it kept, so the server
+    # hands back its conversation (not only the copy the widget cached).
+    with page.expect_response(lambda r: r.url.endswith("/api/v2/widget/session")) as answer:
+        page.reload()
+    resumed = answer.value.json()
+    assert resumed["visitorId"] == first_session["visitorId"]
+    assert resumed["conversation"] is not None
     page.locator('[data-ca="launcher"]').wait_for(state="visible", timeout=10_000)
     if not page.locator('[data-ca="panel"]').is_visible():
         page.locator('[data-ca="launcher"]').click()

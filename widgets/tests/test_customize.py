@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from agents.models import Agent
 from security.models import AuditEntry
@@ -19,6 +20,7 @@ from widgets.contrast import contrast_ratio, theme_contrast_warnings
 from widgets.css_check import css_errors
 from widgets.drafts import widget_draft_state, widget_draft_update
 from widgets.models import WidgetConfig
+from widgets.tests.dns_server import fake_dns
 from widgets.validation import WidgetConfigInvalid, custom_domain_validate
 
 pytestmark = pytest.mark.django_db
@@ -120,10 +122,11 @@ def test_a_teammate_sees_the_customizer_but_cannot_save(
     assert client.get(url(agent, "preview")).status_code == 200
     assert post_json(client, url(agent), {"greeting": "Mine now"}).status_code == 403
     assert client.post(url(agent, "logo"), {}).status_code == 403
+    assert client.post(url(agent, "domain_check")).status_code == 403
     assert Agent.objects.get(pk=agent.pk).greeting == "Hello there!"
 
 
-@pytest.mark.parametrize("name", ["", "preview", "check", "logo"])
+@pytest.mark.parametrize("name", ["", "preview", "check", "logo", "domain_check"])
 def test_it_rejects_other_workspace(client: Client, outsider: Any, agent: Agent, name: str) -> None:
     signed_in(client, outsider)
     assert client.get(url(agent, name)).status_code == 404
@@ -222,11 +225,43 @@ def test_the_custom_domain_applies_at_once_and_is_audited(owner: Any, agent: Age
         widget_draft_update(agent=agent, values={"customDomain": "127.0.0.1"})
 
 
+def test_check_now_verifies_the_custom_domain_from_dns(
+    client: Client, owner: Any, agent: Agent, settings: Any
+) -> None:
+    signed_in(client, owner)
+    assert (
+        post_json(client, url(agent), {"customDomain": "chat.shop.example.com"}).status_code == 200
+    )
+    html = client.get(url(agent)).content.decode()
+    assert 'data-ca="domain-proof"' in html and 'data-ca="domain-check"' in html
+    state = client.get(url(agent)).context["state"]
+    record = state["customDomainVerification"]
+    assert state["customDomainStatus"] == "pending"
+    with fake_dns() as zone:
+        settings.CUSTOM_DOMAIN_DNS_RESOLVER = zone.address
+        zone.records[record["recordName"]] = [record["recordValue"]]
+        checked = client.post(url(agent, "domain_check"))
+    assert checked.status_code == 200
+    assert checked.json()["state"]["customDomainStatus"] == "verified"
+    assert AuditEntry.objects.filter(action="widget.custom_domain_verified").exists()
+
+
+def test_check_now_without_a_custom_domain_says_so(
+    client: Client, owner: Any, agent: Agent
+) -> None:
+    response = signed_in(client, owner).post(url(agent, "domain_check"))
+    assert response.status_code == 400
+    assert "no custom domain" in response.json()["error"]["message"]
+
+
 def test_the_tls_ask_endpoint_allows_only_active_agents_domains(
     client: Client, agent: Agent, other_agent: Agent
 ) -> None:
     widget_draft_update(agent=agent, values={"customDomain": "chat.shop.example.com"})
     ask = "/api/v2/tls/ask?domain="
+    assert client.get(ask + "chat.shop.example.com").status_code == 404  # not yet proven
+    cache.clear()
+    WidgetConfig.objects.filter(agent=agent).update(custom_domain_verified_at=timezone.now())
     assert client.get(ask + "chat.shop.example.com").status_code == 200
     assert client.get(ask + "CHAT.shop.example.com.").status_code == 200
     assert client.get(ask + "evil.example.com").status_code == 404

@@ -15,6 +15,7 @@ from agents.models import Agent
 from widgets.models import WidgetConfig
 from widgets.releases import widget_publish
 from widgets.tests.browser import DESKTOP, off_the_loop, shot
+from widgets.tests.dns_server import fake_dns
 from widgets.tests.live import LiveSites
 from widgets.tests.test_publishing_browser import launcher_color, visit_and_open
 
@@ -218,3 +219,27 @@ def test_staff_of_another_workspace_reach_none_of_it(
     )
     assert status == 404
     page.close()
+
+
+def test_a_saved_custom_domain_shows_its_dns_proof_and_check_now_verifies_it(
+    agent: Agent, owner: Any, sites: LiveSites, browser: Any, settings: Any
+) -> None:
+    page = customizer(browser, sites, agent, owner)
+    assert page.locator('[data-ca="domain-proof"]').is_hidden()
+    page.fill('[data-field="customDomain"]', "chat.shop.example.com")
+    page.click('[data-ca="save"]')
+    page.locator('[data-ca="domain-proof"]').wait_for(state="visible", timeout=5_000)
+    assert page.text_content('[data-ca="domain-status"]') == "Pending: not yet proven in DNS"
+    name = page.text_content('[data-ca="domain-record-name"]')
+    value = page.text_content('[data-ca="domain-record-value"]')
+    assert name == "_customeragent.chat.shop.example.com"
+    with fake_dns() as zone:
+        settings.CUSTOM_DOMAIN_DNS_RESOLVER = zone.address
+        zone.records[name] = [value]
+        page.click('[data-ca="domain-check"]')
+        page.wait_for_function(
+            "() => document.querySelector('[data-ca=domain-status]').textContent === 'Verified'",
+            timeout=10_000,
+        )
+    shot(page, "customizer-domain-verified.png")
+    assert off_the_loop(lambda: WidgetConfig.objects.get(agent=agent).custom_domain_verified_at)

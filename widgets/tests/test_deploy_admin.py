@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agents.models import Agent
@@ -72,7 +73,9 @@ def test_a_pinned_agent_gets_the_snippet_with_integrity(
 
 
 def test_a_custom_domain_serves_every_snippet(client: Client, owner: Any, agent: Agent) -> None:
-    WidgetConfig.objects.filter(agent=agent).update(custom_domain="chat.acme.test")
+    WidgetConfig.objects.filter(agent=agent).update(
+        custom_domain="chat.acme.test", custom_domain_verified_at=timezone.now()
+    )
     html = signed_in(client, owner).get(page(agent)).content.decode()
     assert "https://chat.acme.test/widget.js" in html
     api = APIClient()

@@ -11,6 +11,7 @@ from django.test import Client
 from analytics.experiments import variant_assign
 from analytics.models import Experiment, ExperimentResult, ExperimentVariant, WidgetEvent
 from conftest import SITE_ORIGIN
+from customers.visitors import visitor_secret_for
 from security.models import AuditEntry
 from widgets.experiment_services import (
     ExperimentInvalid,
@@ -50,7 +51,13 @@ def greeting_test(
 
 
 def session(client: Client, agent: Any, visitor_id: str | None = None) -> dict[str, Any]:
-    body = {"agentId": agent.public_id, **({"visitorId": visitor_id} if visitor_id else {})}
+    """A session, as the browser that holds `visitor_id` (and so its secret) starts one."""
+    body: dict[str, Any] = {"agentId": agent.public_id}
+    if visitor_id:
+        body["visitorId"] = visitor_id
+        body["visitorSecret"] = visitor_secret_for(
+            agent_public_id=agent.public_id, visitor_id=visitor_id
+        )
     response = client.post(
         "/api/v2/widget/session",
         data=json.dumps(body),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from widgets.models import CoreBuild, WidgetConfig, WidgetRelease
@@ -228,7 +229,13 @@ def test_import_refuses_invalid_configs(
 def test_the_custom_domain_is_read_and_written_through_the_api(owner: Any, agent: Any) -> None:
     changed = api(owner).patch(url(agent), {"customDomain": "Chat.Shop.Example.com"}, format="json")
     assert changed.status_code == 200, changed.content
-    assert api(owner).get(url(agent)).json()["customDomain"] == "chat.shop.example.com"
+    draft = api(owner).get(url(agent)).json()
+    assert draft["customDomain"] == "chat.shop.example.com"
+    assert draft["customDomainStatus"] == "pending"
+    assert draft["customDomainVerification"]["recordName"] == "_customeragent.chat.shop.example.com"
+    snippet = api(owner).get(url(agent, "/snippet")).json()
+    assert "chat.shop.example.com" not in snippet["configured"]  # until DNS proves it
+    WidgetConfig.objects.filter(agent=agent).update(custom_domain_verified_at=timezone.now())
     snippet = api(owner).get(url(agent, "/snippet")).json()
     assert 'src="https://chat.shop.example.com/widget.js"' in snippet["configured"]
     refused = api(owner).patch(url(agent), {"customDomain": "10.0.0.1"}, format="json")

@@ -104,8 +104,13 @@ export function createChat({
   function requestSession() {
     const gen = ++generation;
     const body = { agentId, url: page.href, referrer: page.referrer, ...identity };
-    const visitorId = store.read('visitor');
-    if (visitorId) body.visitorId = visitorId;
+    // The id alone is public (staff see it); the secret kept with it proves this browser
+    // is that visitor. A bare id stored by an older widget proves nothing, so it is not sent.
+    const visitor = store.read('visitor');
+    if (visitor && visitor.id && visitor.secret) {
+      body.visitorId = visitor.id;
+      body.visitorSecret = visitor.secret;
+    }
     return sessionCreate({ base, fetchImpl, body }).then(
       (data) => {
         if (gen !== generation) return false;
@@ -160,7 +165,8 @@ export function createChat({
     adoptTokens(data);
     sessionAttempt = 0;
     state.fatal = null;
-    if (data.visitorId) store.write('visitor', String(data.visitorId));
+    // Written together, so another tab never pairs one visitor's id with another's secret.
+    if (data.visitorId && data.visitorSecret) store.write('visitor', { id: String(data.visitorId), secret: String(data.visitorSecret) });
     store.write('who', data.customer && data.customer.id != null ? String(data.customer.id) : identityOwner(identity) || null);
     state.config = data.config && typeof data.config === 'object' ? data.config : {};
     reconcileConversation(data.conversation, gen);
@@ -331,7 +337,6 @@ export function createChat({
   }
 
   function onReady(frame) {
-    if (frame.visitorId) store.write('visitor', String(frame.visitorId));
     if (frame.conversationId && !state.conversationId) {
       state.conversationId = String(frame.conversationId);
       persist();

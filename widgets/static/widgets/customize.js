@@ -212,6 +212,35 @@ async function check() {
   showContrast(data.contrast || []);
 }
 
+// ---- the custom domain's DNS proof (widgets/custom_domains.py) -------------------------
+
+const DOMAIN_STATUS = { pending: 'Pending: not yet proven in DNS', verified: 'Verified' };
+
+function showDomain(state) {
+  const proof = $('[data-ca="domain-proof"]');
+  const record = state.customDomainVerification;
+  proof.hidden = !record;
+  if (!record) return;
+  $('[data-ca="domain-status"]').textContent = DOMAIN_STATUS[state.customDomainStatus] || state.customDomainStatus;
+  $('[data-ca="domain-record-name"]').textContent = record.recordName;
+  $('[data-ca="domain-record-value"]').textContent = record.recordValue;
+  const problem = $('[data-ca="domain-problem"]');
+  problem.textContent = record.problem || '';
+  problem.hidden = !record.problem;
+}
+
+const domainCheck = $('[data-ca="domain-check"]');
+if (domainCheck) {
+  domainCheck.addEventListener('click', async () => {
+    domainCheck.disabled = true;
+    const { ok, data } = await postJson(links.domainCheck, {});
+    domainCheck.disabled = false;
+    if (!ok) return showFieldErrors({ customDomain: (data.error && data.error.message) || 'The check failed; try again.' });
+    Object.assign(draft, data.state);
+    showDomain(data.state);
+  });
+}
+
 // ---- the preview frame ---------------------------------------------------------------
 
 const toFrame = (message) => frame.contentWindow && frame.contentWindow.postMessage(message, location.origin);
@@ -272,6 +301,7 @@ form.addEventListener('submit', async (event) => {
     Object.assign(draft, data.state);
     saved = JSON.stringify(values);
     showFieldErrors({});
+    showDomain(data.state);
     status.textContent = 'Saved to the draft. Visitors see it once you publish.';
   } else {
     showFieldErrors(data.errors || {});
@@ -309,5 +339,6 @@ window.addEventListener('beforeunload', (event) => {
 });
 
 fill(draft);
+showDomain(draft);
 saved = JSON.stringify(collect());
 changed();
