@@ -221,6 +221,7 @@ class Stack:
             argv = [
                 str(VENV_BIN / "uvicorn"),
                 "config.asgi:application",
+                "--no-proxy-headers",
                 "--host",
                 "127.0.0.1",
                 "--port",

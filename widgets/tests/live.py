@@ -47,7 +47,12 @@ def live_platform() -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+            application,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            proxy_headers=False,  # as every server we ship: security.client_ip decides
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
