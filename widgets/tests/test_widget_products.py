@@ -47,8 +47,9 @@ def live_visitor(page: Any, agent: Any) -> str:
     """The chat open with its socket ready; the visitor's owner key (`v-<visitor id>`)."""
     open_panel(page)
     page.locator('[data-ca="status"]', has_text="Online").wait_for(timeout=15_000)
+    # The widget keeps its visitor as {id, secret} (customers.visitors).
     visitor = page.evaluate(
-        f"() => JSON.parse(localStorage.getItem('ca:{agent.public_id}:visitor'))"
+        f"() => JSON.parse(localStorage.getItem('ca:{agent.public_id}:visitor')).id"
     )
     return f"v-{visitor}"
 
