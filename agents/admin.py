@@ -23,7 +23,7 @@ from agents.memberships import (
 )
 from agents.models import KnowledgeArticle, McpServer, Membership, ToolCall, Workspace
 from agents.presets import PRESETS, preset_defaults_apply
-from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline, form_for_user
 from security.audit import audit_record
 from security.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
@@ -86,12 +86,7 @@ class MembershipAdmin(WorkspaceScopedAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form_class = super().get_form(request, obj, change, **kwargs)
-
-        class WithUser(form_class):  # type: ignore[misc, valid-type]
-            def __init__(self, *args: Any, **inner: Any) -> None:
-                super().__init__(*args, request_user=request.user, **inner)
-
-        return WithUser
+        return form_for_user(form_class, request.user)
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
@@ -301,13 +296,7 @@ class McpServerInline(WorkspaceScopedInline, admin.StackedInline):
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
         formset = super().get_formset(request, obj, **kwargs)
-        form_class = formset.form
-
-        class WithUser(form_class):  # type: ignore[misc, valid-type]
-            def __init__(self, *args: Any, **inner: Any) -> None:
-                super().__init__(*args, request_user=request.user, **inner)
-
-        formset.form = WithUser
+        formset.form = form_for_user(formset.form, request.user)
         return formset
 
     @admin.display(description="Stored headers")

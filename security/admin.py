@@ -35,7 +35,7 @@ from security.scoping import (
     workspace_roles,
 )
 
-__all__ = ["MANAGER_ROLES", "WorkspaceScopedAdmin", "WorkspaceScopedInline"]
+__all__ = ["MANAGER_ROLES", "WorkspaceScopedAdmin", "WorkspaceScopedInline", "form_for_user"]
 
 logger = logging.getLogger("customeragent.security")
 
@@ -116,6 +116,17 @@ class MembershipPermissions:
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._may_edit(request, obj)
+
+
+def form_for_user(form_class: Any, user: Any) -> Any:
+    """`form_class`, built with `request_user=user`: for forms whose rules or audit entries
+    depend on who submits them."""
+
+    class WithUser(form_class):
+        def __init__(self, *args: Any, **inner: Any) -> None:
+            super().__init__(*args, request_user=user, **inner)
+
+    return WithUser
 
 
 def workspace_checked_form(
@@ -329,12 +340,7 @@ class IpBlockAdmin(WorkspaceScopedAdmin):
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
     ) -> Any:
         form_class = super().get_form(request, obj, change, **kwargs)
-
-        class WithUser(form_class):  # type: ignore[misc, valid-type]
-            def __init__(self, *args: Any, **inner: Any) -> None:
-                super().__init__(*args, request_user=request.user, **inner)
-
-        return WithUser
+        return form_for_user(form_class, request.user)
 
     def save_model(self, request: HttpRequest, obj: IpBlock, form: Any, change: bool) -> None:
         if not change:
