@@ -367,12 +367,14 @@ ADVERSARIAL: dict[str, Callable[[int], str]] = {
 }
 
 
-def _best_of_three(text: str) -> float:
+def _best_of_five(text: str) -> float:
+    """This thread's CPU time (not wall time: a busy machine preempting the test adds
+    nothing to it), the best of five runs."""
     timings = []
-    for _ in range(3):
-        started = time.perf_counter()
+    for _ in range(5):
+        started = time.thread_time()
         pii_mask(text)
-        timings.append(time.perf_counter() - started)
+        timings.append(time.thread_time() - started)
     return min(timings)
 
 
@@ -386,6 +388,6 @@ def test_it_masks_a_hostile_4000_character_message_in_linear_time(name: str) -> 
     """
     make = ADVERSARIAL[name]
     pii_mask(make(4000))  # warm caches (phonenumbers loads a region's metadata once)
-    short, full = _best_of_three(make(1000)), _best_of_three(make(4000))
+    short, full = _best_of_five(make(1000)), _best_of_five(make(4000))
     assert full / max(short, 1e-4) < 10
     assert full < 1.0  # and never catastrophic
