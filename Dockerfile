@@ -1,4 +1,5 @@
-# The platform image: ASGI web server, Celery worker and beat share it.
+# The platform image: by default it runs `make serve`'s shape (config/serve.py): web
+# processes, Celery workers and beat under supervisord (WEB_WORKERS, CELERY_WORKERS).
 FROM node:20-bookworm-slim AS widget
 WORKDIR /src/frontend
 COPY frontend/package.json frontend/package-lock.json ./
@@ -21,5 +22,4 @@ USER app
 EXPOSE 8000
 # --no-proxy-headers: the client address is decided by TRUSTED_PROXIES alone
 # (security/client_ip.py), never by uvicorn believing X-Forwarded-For from loopback.
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--workers", "2", "--no-proxy-headers", "--ws-max-size", "65536", "--lifespan", "off"]
+CMD ["sh", "-c", "python -m config.serve --prepare && exec python -m config.serve -- uvicorn config.asgi:application --no-proxy-headers --ws-max-size 65536 --lifespan off --ws config.ws_protocol:BoundedWebSocketProtocol --ws-per-message-deflate false --no-access-log --host 0.0.0.0 --port 8000"]

@@ -36,10 +36,15 @@ def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Iterator[N
 def _fresh_cache() -> Iterator[None]:
     from django.core.cache import cache
 
+    from security.blocks import ip_blocks_drop_local
     from security.ratelimit import rate_limits_reset
+    from widgets.snapshots import widget_snapshots_drop_local
 
     cache.clear()
     rate_limits_reset()
+    # The compiled copies each process keeps (their stamps are in the cache just cleared).
+    widget_snapshots_drop_local()
+    ip_blocks_drop_local()
     yield
     cache.clear()
 

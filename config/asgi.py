@@ -1,20 +1,21 @@
-"""ASGI entry point: HTTP through Django, websockets through Channels."""
+"""ASGI entry point: HTTP through Django in one thread hop, websockets through Channels."""
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# Django must be set up before anything imports models (the routing below does).
-django_asgi_app = get_asgi_application()
+# Django must be set up before anything imports models (the handler and routing below do).
+django.setup(set_prefix=False)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from config.http_handler import OneHopASGIHandler  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": OneHopASGIHandler(),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

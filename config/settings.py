@@ -155,21 +155,40 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, Celery ----------------------------------------------
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "ca")
+# Every Redis user in a process has one bounded pool (config.redis_pools): at most this many
+# connections each (channel layer, cache, rate limits and presence, Celery's publisher), and
+# a caller finding them all busy waits up to REDIS_POOL_TIMEOUT seconds rather than failing.
+REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 50, minimum=2)
+REDIS_POOL_TIMEOUT = env_int("REDIS_POOL_TIMEOUT", 10, minimum=1)
 if REDIS_URL:
     CACHES: dict[str, Any] = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
+            "OPTIONS": {
+                "pool_class": "config.redis_pools.SharedBlockingConnectionPool",
+                "max_connections": REDIS_MAX_CONNECTIONS,
+                "timeout": REDIS_POOL_TIMEOUT,
+                "socket_connect_timeout": 5,
+                "socket_timeout": 5,
+            },
         }
     }
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "config.redis_pools.RedisChannelLayer",
             "CONFIG": {
                 # Reads must outlast channels_redis's 5 s blocking pop: redis-py 8 times out
                 # reads after 5 s by default, which killed every socket idle that long.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": REDIS_MAX_CONNECTIONS,
+                        "timeout": REDIS_POOL_TIMEOUT,
+                    }
+                ],
                 "prefix": f"{REDIS_KEY_PREFIX}:asgi",
                 "capacity": 1000,
                 "expiry": 60,
@@ -200,8 +219,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_HEARTBEAT = 10  # AMQP only; Redis relies on the transport options below
+# Publishing (web processes queue answers) takes a connection from a pool of this many and
+# waits for one when all are busy, bounded like every other Redis pool.
+CELERY_BROKER_POOL_LIMIT = env_int("CELERY_BROKER_POOL_LIMIT", 10, minimum=1)
+CELERY_BROKER_POOL_ACQUIRE_TIMEOUT = REDIS_POOL_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": f"{REDIS_KEY_PREFIX}:celery:",
+    "max_connections": REDIS_MAX_CONNECTIONS,
     "socket_keepalive": True,
     "health_check_interval": 10,
     "socket_timeout": 30,
@@ -337,7 +361,9 @@ AXES_DISABLE_ACCESS_LOG = True  # failures are what matter; successes would grow
 
 # --- CORS: only the public widget API, and only for each agent's allowed origins ----
 # The per-request decision is made by widgets.cors (a check_request_enabled receiver).
-CORS_URLS_REGEX = r"^/api/v2/widget/.*$"
+# The page config (widgets.api.page_config) is public, the same bytes for every site: its
+# view answers `Access-Control-Allow-Origin: *` itself, so a CDN can cache one copy.
+CORS_URLS_REGEX = r"^/api/v2/widget/(?!config/).*$"
 CORS_ALLOWED_ORIGINS: list[str] = []
 CORS_ALLOW_CREDENTIALS = False
 CORS_PREFLIGHT_MAX_AGE = 86400

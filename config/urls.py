@@ -39,6 +39,7 @@ from widgets.api.experiments import (
     ExperimentResults,
 )
 from widgets.api.loader import widget_loader
+from widgets.api.page_config import PageConfigView
 from widgets.api.urls import agent_widget_urls
 from widgets.assets import asset_view
 from widgets.custom_domains import tls_ask
@@ -48,6 +49,7 @@ widget_api: list[URLPattern | URLResolver] = [
     path("session/refresh", SessionRefreshView.as_view(), name="widget-session-refresh"),
     path("customer", CustomerView.as_view(), name="widget-customer"),
     path("events", EventsView.as_view(), name="widget-events"),
+    path("config/<str:agent_id>", PageConfigView.as_view(), name="widget-page-config"),
     path(
         "conversations/<str:conversation_id>/messages",
         HistoryView.as_view(),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,22 +16,22 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.db import connections
 
+from agents.models import Agent
 from analytics import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
 from conversations import realtime, services, staff
-from conversations.greetings import greeting_remembered
 from conversations.lifecycle import conversation_csat_record
+from conversations.models import Message
 from conversations.parties import Party
-from conversations.selectors import conversation_current, message_out, messages_after
+from conversations.selectors import message_out, messages_after
+from conversations.sockets import visitor_message_send, visitor_replay, visitor_socket_open
 from customers.sessions import WidgetSession, session_token_verify
-from security.abuse import message_screen
+from security.abuse import message_counters, message_verdict
 from security.client_ip import client_ip
 from security.errors import ApiError, InvalidSessionToken
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
-from security.ratelimit import arate_limit_hit
-from widgets.installation import installation_origin_note
-from widgets.services import widget_admit
+from security.ratelimit import Decision, Limit, arate_limit_hit, arate_limits_gated
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,6 +39,7 @@ T = TypeVar("T")
 SUBPROTOCOL = "customeragent.v2"
 AUTH_PREFIX = "auth."
 MAX_CLIENT_ID = 64
+MAX_TEXT = 4000
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -73,13 +75,14 @@ FORWARD_ONLY_EVENTS = frozenset(
 class WidgetConsumer(AsyncJsonWebsocketConsumer):
     session: WidgetSession
     party: Party
-    group: str
+    agent: Agent
     limits: dict[str, int]
     ip: str
     workspace_id: int
-    retry_after: int = 0
-    presence: PresenceTicket
-    refusals: RefusalLog
+    group: str | None = None  # joined (and so left on disconnect)
+    counted: bool = False  # in the open-sockets gauge
+    presence: PresenceTicket | None = None
+    _refusals: RefusalLog | None = None  # made on the first refused frame
     closing: bool = False  # closed by us: frames still queued are not read
 
     async def connect(self) -> None:
@@ -96,62 +99,53 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except InvalidSessionToken:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        self.refusals = RefusalLog(logger, f"widget socket of {session.visitor_id}")
         ip = _client_ip(self.scope)
-        admission = await in_db_thread(widget_admit)(
-            agent_public_id=session.agent_id, origin=origin, token_origin=session.origin, ip=ip
-        )
-        if admission.agent is None or admission.access is None:
+        party = Party.of(session)
+        # Joined before the database is read below, so a message or greeting written after
+        # that read still arrives; a refused socket leaves again at once, unheard.
+        self.group = realtime.owner_group(session.agent_id, party.owner_key)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        opening = await in_db_thread(visitor_socket_open)(session=session, origin=origin, ip=ip)
+        if opening.agent is None or opening.access is None:
             logger.warning(
                 "websocket refused (%s) for %s from %r, %s",
-                admission.refusal,
+                opening.refusal,
                 session.agent_id,
                 origin,
                 ip,
             )
-            if admission.refusal == "origin":
-                await in_db_thread(installation_origin_note)(
-                    agent_public_id=session.agent_id, origin=origin
-                )
-            await self.close(code=CLOSE_FORBIDDEN)
+            unverified = opening.refusal == "unverified"
+            await self.close(code=CLOSE_UNAUTHORIZED if unverified else CLOSE_FORBIDDEN)
             return
-        if admission.access.identity_required and not session.customer_verified:
-            logger.info("websocket refused for unverified visitor of %s", session.agent_id)
-            await self.close(code=CLOSE_UNAUTHORIZED)
-            return
-        self.limits = admission.access.rate_limits
-        self.ip, self.workspace_id = ip, admission.access.workspace_id
+        self.limits = opening.access.rate_limits
+        self.ip, self.workspace_id = ip, opening.access.workspace_id
         if not await self._within("connect_per_ip", ip):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
-        agent = admission.agent
-        self.session = session
-        self.party = Party.of(session)
-        self.agent = agent
-        self.group = realtime.owner_group(session.agent_id, self.party.owner_key)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        prometheus.websocket_opened()  # closed in disconnect(), which checks `group` too
+        self.session, self.party, self.agent = session, party, opening.agent
+        prometheus.websocket_opened()
+        self.counted = True
         self.presence = await presence_enter(
             agent_id=session.agent_id, connection_id=self.channel_name
-        )
-        conversation = await in_db_thread(conversation_current)(
-            agent_id=agent.pk, owner_key=self.party.owner_key
         )
         await self.send_json(
             {
                 "type": "session.ready",
-                "conversationId": conversation.public_id if conversation else None,
+                "conversationId": opening.conversation_id,
                 "visitorId": session.visitor_id,
             }
         )
-        # A personalized greeting computed after this session's answer (conversations.
-        # greetings) and pushed before this socket joined the group would be missed.
-        if session.customer_verified and session.customer_id:
-            greeting = await in_db_thread(greeting_remembered)(
-                agent=agent, customer_id=session.customer_id
-            )
-            if greeting:
-                await self.send_json({"type": "greeting", "text": greeting})
+        if opening.greeting:
+            await self.send_json({"type": "greeting", "text": opening.greeting})
+
+    async def send(self, message: dict[str, Any]) -> None:
+        try:
+            await super().send(message)
+        except OSError:
+            # The client has gone (the server's ClientDisconnected), perhaps dropped for
+            # not reading (config.ws_protocol). Its disconnect event follows and cleans up;
+            # the handler goes on meanwhile, so a stored message is still followed up.
+            logger.debug("send to a closed socket dropped")
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") in FORWARD_ONLY_EVENTS:
@@ -160,37 +154,51 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
-        if hasattr(self, "refusals"):
-            self.refusals.summary()
-        if hasattr(self, "presence"):
+        if self._refusals is not None:
+            self._refusals.summary()
+        if self.presence is not None:
             await presence_leave(self.presence)  # "visitors live now" in the dashboard
-        if hasattr(self, "group"):
+        if self.counted:
             prometheus.websocket_closed()
+        if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not hasattr(self, "session") or self.closing:
+        if not self.counted or self.closing:
             return
-        # Every frame counts, before anything is read from it: binary, oversized and
-        # unparsable frames too, so a flood of them is closed like any other.
-        if not await self._within("frame_per_connection", self.channel_name):
+        # Read before it is counted (frame_parse reads at most 32 KB of text), so that one
+        # Redis round trip counts every limit the frame is subject to.
+        content = frame_parse(text_data, bytes_data)
+        sending = _sending(content) if not isinstance(content, FrameRefused) else None
+        # Every frame counts, binary, oversized and unparsable ones too, so a flood of them
+        # is closed like any other; a message also counts against its visitor's limit and,
+        # when that lets it through, its abuse counters (security.abuse).
+        gates = [(limit_for("frame_per_connection", self.limits), self.channel_name)]
+        counted: list[tuple[Limit, str]] = []
+        if isinstance(sending, Sending):
+            visitor_id = self.session.visitor_id
+            gates.append((limit_for("message_per_visitor", self.limits), visitor_id))
+            counted = message_counters(visitor_id=visitor_id, text=sending.text)
+        decisions = await arate_limits_gated(gates, counted)
+        if not decisions[0].allowed:
             logger.warning("frame flood from %s; closing", self.session.visitor_id)
             await self._close(CLOSE_RATE_LIMITED)
             return
         if self.session.expires_at <= datetime.now(UTC):
             await self._close(CLOSE_UNAUTHORIZED)
             return
-        content = frame_parse(text_data, bytes_data)
         if isinstance(content, FrameRefused):
             await self._error("invalid_frame", content.message, kind=content.kind)
-            return
-        await self.receive_json(content)
+        elif isinstance(sending, str):
+            await self._error("invalid_request", sending)
+        elif sending is not None:
+            await self._message_send(sending, decisions[1:])
+        else:
+            await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type")
-        if kind == "message.send":
-            await self._message_send(content)
-        elif kind == "sync":
+        if kind == "sync":
             await self._replay(content.get("after"))
         elif kind == "csat":
             await self._csat(content)
@@ -206,53 +214,33 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def _within(self, limit_name: str, key: str) -> bool:
         decision = await arate_limit_hit(limit_for(limit_name, self.limits), key)
-        self.retry_after = decision.retry_after
         return decision.allowed
 
-    async def _message_send(self, content: dict[str, Any]) -> None:
-        client_id, text = content.get("clientId"), content.get("text")
-        if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
-            await self._error("invalid_request", "clientId must be a string of 1-64 characters.")
-            return
-        if not isinstance(text, str) or not text.strip() or len(text) > 4000:
-            await self._error("invalid_request", "text must be 1-4000 characters.")
-            return
-        if not await self._within("message_per_visitor", self.session.visitor_id):
+    async def _message_send(self, sending: Sending, decisions: list[Decision]) -> None:
+        client_id, text = sending.client_id, sending.text
+        if not decisions[0].allowed:
             await self.send_json(
                 {
                     "type": "error",
                     "code": "rate_limited",
                     "message": "You are sending messages too fast; wait a moment.",
                     "clientId": client_id,
-                    "retryAfter": self.retry_after,
+                    "retryAfter": decisions[0].retry_after,
                 }
             )
             return
-        honeypot = content.get("hp")
-        action = await in_db_thread(message_screen)(
-            workspace_id=self.workspace_id,
-            agent_id=self.session.agent_id,
-            visitor_id=self.session.visitor_id,
-            ip=self.ip,
-            text=text,
-            honeypot=honeypot if isinstance(honeypot, str) else None,
+        repeated, burst = decisions[1:]
+        verdict = message_verdict(
+            text=text, honeypot=sending.honeypot, repeated=repeated, burst=burst
         )
-        if action is not None:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "message": "This message looks like spam and was not sent.",
-                    "clientId": client_id,
-                }
-            )
-            if action == "blocked":
-                await self._close(CLOSE_FORBIDDEN)
-            return
         try:
-            received = await in_db_thread(services.message_receive)(
+            # One hop: the verdict acted on (when it calls for it), else the message stored.
+            outcome = await in_db_thread(visitor_message_send)(
                 agent=self.agent,
                 party=self.party,
+                workspace_id=self.workspace_id,
+                ip=self.ip,
+                verdict=verdict,
                 client_id=client_id,
                 text=text,
                 origin=self.session.origin,
@@ -261,17 +249,47 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except ApiError as exc:
             await self._error(exc.code, exc.message)
             return
-        message = received.message
-        if received.created:
+        if outcome.received is None:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "message": "This message looks like spam and was not sent.",
+                    "clientId": client_id,
+                }
+            )
+            if outcome.refusal == "blocked":
+                await self._close(CLOSE_FORBIDDEN)
+            return
+        message = outcome.received.message
+        shown = message_out(message)
+        if outcome.received.created:
             prometheus.websocket_message_acked()
         await self.send_json(
             {
                 "type": "message.ack",
                 "clientId": client_id,
                 "id": message.public_id,
-                "createdAt": message_out(message)["createdAt"],
+                "createdAt": shown["createdAt"],
             }
         )
+        if outcome.received.created:
+            await self.send_json({"type": "message", **shown})  # this tab's copy, as others get
+            await self._followup(message)
+
+    async def _followup(self, message: Message) -> None:
+        """After the ack (the message is stored): the visitor's other tabs and the inbox,
+        then the handoff rules or the reply (conversations.services.message_followup's
+        order). This socket's next frame waits, so its messages go out in order."""
+        try:
+            await realtime.abroadcast_visitor_message(message, sender=self.channel_name)
+        except Exception:
+            # A missed echo heals on the next sync; a missed reply would not, so go on.
+            logger.exception("fan-out of %s failed", message.public_id)
+        try:
+            await in_db_thread(services.message_route)(message)
+        except Exception:
+            logger.exception("routing %s failed", message.public_id)
 
     async def _csat(self, content: dict[str, Any]) -> None:
         try:
@@ -288,22 +306,28 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "csat.ack", "conversationId": conversation.public_id})
 
     async def _replay(self, after: object) -> None:
-        conversation = await in_db_thread(conversation_current)(
-            agent_id=self.agent.pk, owner_key=self.party.owner_key
-        )
-        if conversation is None:
-            return
         anchor = after if isinstance(after, str) else None
-        has_more = True
-        while has_more:
-            rows, has_more = await in_db_thread(messages_after)(
-                conversation=conversation, after=anchor
-            )
+        replay = await in_db_thread(visitor_replay)(
+            agent=self.agent, party=self.party, after=anchor
+        )
+        if replay is None:
+            return
+        rows, has_more = replay.messages, replay.has_more
+        while True:
             for row in rows:
                 await self.send_json({"type": "message", **message_out(row)})
-            if not rows or anchor is None:
+            if not has_more or not rows or anchor is None:
                 break
             anchor = rows[-1].public_id
+            rows, has_more = await in_db_thread(messages_after)(
+                conversation=replay.conversation, after=anchor
+            )
+
+    @property
+    def refusals(self) -> RefusalLog:
+        if self._refusals is None:
+            self._refusals = RefusalLog(logger, f"widget socket of {self.session.visitor_id}")
+        return self._refusals
 
     async def _error(self, code: str, message: str, *, kind: str | None = None) -> None:
         self.refusals.note(kind or code, message)  # logged once per kind and connection
@@ -315,6 +339,8 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     # Channel-layer events (names map from "message.created" -> message_created).
     async def message_created(self, event: dict[str, Any]) -> None:
+        if event.get("sender") == self.channel_name:
+            return  # this socket's own message: it showed it already
         if event["message"].get("role") == "note":
             return  # internal notes are for staff (never sent here; doubly never shown)
         await self.send_json({"type": "message", **event["message"]})
@@ -330,6 +356,28 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def typing_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})
+
+
+@dataclass(frozen=True)
+class Sending:
+    """A `message.send` frame's fields, checked."""
+
+    client_id: str
+    text: str
+    honeypot: str | None
+
+
+def _sending(content: Any) -> Sending | str | None:
+    """A message.send frame's fields, why they are invalid, or None for another frame."""
+    if content.get("type") != "message.send":
+        return None
+    client_id, text = content.get("clientId"), content.get("text")
+    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
+        return "clientId must be a string of 1-64 characters."
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
+        return "text must be 1-4000 characters."
+    honeypot = content.get("hp")
+    return Sending(client_id, text, honeypot if isinstance(honeypot, str) else None)
 
 
 def _client_ip(scope: dict[str, Any]) -> str:

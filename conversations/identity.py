@@ -22,6 +22,7 @@ from customers.profiles import customer_resolve
 from customers.sessions import conversation_owner_key
 from customers.visitors import ProvenVisitorId
 from security.errors import InvalidCustomerToken
+from widgets.snapshots import WidgetSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class SessionIdentity:
 
 
 def session_identify(
-    *, agent: Agent, visitor_id: ProvenVisitorId, data: dict[str, Any]
+    *, agent: Agent | WidgetSnapshot, visitor_id: ProvenVisitorId, data: dict[str, Any]
 ) -> SessionIdentity:
     """Who this browser's session speaks for, from `customerToken` / `userHash` / `customer`.
 
@@ -65,7 +66,7 @@ def session_identify(
 
 
 def conversation_link_customer(
-    *, agent: Agent, visitor_id: ProvenVisitorId, customer: Customer
+    *, agent: Agent | WidgetSnapshot, visitor_id: ProvenVisitorId, customer: Customer
 ) -> None:
     """The browser's own conversations (not another customer's) join the verified customer.
 
@@ -82,7 +83,7 @@ def conversation_link_customer(
         theirs = conversation_current(agent_id=agent.pk, owner_key=owner_key)
         if browser_open is not None and theirs is not None:
             _merge(browser_open, into=theirs)
-        linked = Conversation.objects.filter(agent=agent, owner_key=browser_key).update(
+        linked = Conversation.objects.filter(agent_id=agent.pk, owner_key=browser_key).update(
             owner_key=owner_key, customer=customer
         )
     if linked:

@@ -41,7 +41,9 @@ from security.same_origin import same_origin
 logger = logging.getLogger(__name__)
 
 # Channel-layer events this consumer forwards without touching the database.
-FORWARD_ONLY_EVENTS = frozenset({"inbox.message", "inbox.conversation", "inbox.typing"})
+FORWARD_ONLY_EVENTS = frozenset(
+    {"inbox.message", "inbox.batch", "inbox.conversation", "inbox.typing"}
+)
 
 
 def _header(scope: dict[str, Any], name: bytes) -> str:
@@ -94,6 +96,15 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
             self.refusals.summary()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        try:
+            await super().send(message)
+        except OSError:
+            # The client has gone (the server's ClientDisconnected), perhaps dropped for
+            # not reading (config.ws_protocol). Its disconnect event follows and cleans up;
+            # the handler goes on meanwhile, so a stored message is still followed up.
+            logger.debug("send to a closed socket dropped")
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         if message.get("type") in FORWARD_ONLY_EVENTS:
@@ -215,6 +226,21 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
                 "message": event["message"],
             }
         )
+
+    async def inbox_batch(self, event: dict[str, Any]) -> None:
+        """Visitor messages coalesced by a web process (conversations.inbox_feed): the same
+        `message` frames, each with its conversation's latest summary."""
+        for update in event["updates"]:
+            conversation = update["conversation"]
+            for message in update["messages"]:
+                await self.send_json(
+                    {
+                        "type": "message",
+                        "conversationId": conversation["id"],
+                        "conversation": conversation,
+                        "message": message,
+                    }
+                )
 
     async def inbox_conversation(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "conversation", "conversation": event["conversation"]})

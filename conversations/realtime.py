@@ -14,7 +14,12 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 
-from conversations.inbox_selectors import conversation_summary_fresh, staff_message_out
+from conversations.inbox_selectors import (
+    ConversationSummary,
+    conversation_summary_fresh,
+    staff_message_out,
+)
+from conversations.layer_sync import group_send_sync
 from conversations.models import Conversation, Message
 from conversations.selectors import message_out
 
@@ -41,29 +46,79 @@ def _thread_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
+Send = tuple[str, dict[str, Any]]  # a group and the event for it
+
+
 def _send(group: str, event: dict[str, Any]) -> None:
+    _send_all([(group, event)])
+
+
+def _send_all(sends: list[Send]) -> None:
+    """Each event to its group, in order (a sync caller: a Celery thread, a command)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not sends:
         return
     if isinstance(layer, InMemoryChannelLayer):
         # Its queues belong to the loop the consumers run on: send through that loop.
-        async_to_sync(layer.group_send)(group, event)
+        for group, event in sends:
+            async_to_sync(layer.group_send)(group, event)
         return
-    # A layer reached over the network (Redis) works from any loop. Each thread keeps
-    # one loop, and so its connections, rather than async_to_sync's new loop, thread and
-    # connection per event: ~15x less CPU, which counts when every answer streams.
-    _thread_loop().run_until_complete(layer.group_send(group, event))
+    # A Redis layer is reached without an event loop (conversations.layer_sync) ...
+    if all(group_send_sync(layer, group, event) for group, event in sends):
+        return
+    # ... any other from any loop: each thread keeps one, and so its connections, rather
+    # than async_to_sync's new loop, thread and connection per event.
+    _thread_loop().run_until_complete(_group_send_all(layer, sends))
 
 
-def broadcast_message(message: Message) -> None:
-    """To the visitor's widgets (never an internal note), then to the workspace's inbox."""
+async def _group_send_all(layer: Any, sends: list[Send]) -> None:
+    if len(sends) == 1:
+        await layer.group_send(*sends[0])
+        return
+    results = await asyncio.gather(
+        *(layer.group_send(group, event) for group, event in sends), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+
+
+def broadcast_message(
+    message: Message, *, inbox_summary: ConversationSummary | None = None
+) -> None:
+    """To the visitor's widgets (never an internal note) and to the workspace's inbox, at
+    once. `inbox_summary`, when the caller built it from rows it just wrote, saves reading
+    the conversation again."""
     conversation = message.conversation
+    sends: list[Send] = []
     if message.role != Message.Role.NOTE:
-        _send(
-            owner_group(conversation.agent.public_id, conversation.owner_key),
-            {"type": "message.created", "message": dict(message_out(message))},
+        sends.append(
+            (
+                owner_group(conversation.agent.public_id, conversation.owner_key),
+                {"type": "message.created", "message": dict(message_out(message))},
+            )
         )
-    broadcast_inbox_message(message)
+    inbox = _inbox_message_send(message, summary=inbox_summary)
+    if inbox is not None:
+        sends.append(inbox)
+    _send_all(sends)
+
+
+async def abroadcast_visitor_message(message: Message, *, sender: str) -> None:
+    """A visitor's just-stored message, from the event loop of the socket it came from
+    (channel `sender`, which shows it itself): to their other tabs (awaited, so it precedes
+    the answer queued next), then to the inbox without a query, coalesced under load
+    (conversations.inbox_feed)."""
+    from conversations.inbox_feed import inbox_feed_message
+
+    conversation = message.conversation
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(
+            owner_group(conversation.agent.public_id, conversation.owner_key),
+            {"type": "message.created", "message": dict(message_out(message)), "sender": sender},
+        )
+    await inbox_feed_message(message)
 
 
 def broadcast_delta(*, agent_public_id: str, owner_key: str, message_id: str, delta: str) -> None:
@@ -144,11 +199,19 @@ def inbox_group(workspace_id: int) -> str:
 
 
 def broadcast_inbox_message(message: Message) -> None:
-    conversation = message.conversation
-    summary = conversation_summary_fresh(conversation.pk, last=message)
+    inbox = _inbox_message_send(message)
+    if inbox is not None:
+        _send_all([inbox])
+
+
+def _inbox_message_send(
+    message: Message, *, summary: ConversationSummary | None = None
+) -> Send | None:
     if summary is None:
-        return
-    _send(
+        summary = conversation_summary_fresh(message.conversation_id, last=message)
+    if summary is None:
+        return None
+    return (
         inbox_group(summary["workspaceId"]),
         {
             "type": "inbox.message",

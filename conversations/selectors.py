@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import FilteredRelation, Q, QuerySet
 
 from conversations.models import Conversation, Message
 
@@ -47,6 +48,49 @@ def conversation_current(*, agent_id: int, owner_key: str) -> Conversation | Non
         .exclude(status=Conversation.Status.RESOLVED)
         .order_by("-updated_at")
         .first()
+    )
+
+
+# The message columns conversation_resume reads (all but the staff author), in the
+# model's own order, as Model.from_db wants them.
+_SHOWN_FIELDS = tuple(f.attname for f in Message._meta.concrete_fields if f.name != "author")
+
+
+@dataclass(frozen=True)
+class ResumedConversation:
+    public_id: str
+    status: str
+    messages: list[Message]  # the latest page, oldest first, without internal notes
+    has_more: bool
+
+
+def conversation_resume(
+    *, agent_id: int, owner_key: str, limit: int | None = None
+) -> ResumedConversation | None:
+    """The owner's open conversation and its latest page of messages, in one query: what
+    a returning visitor's session shows (conversation_current + messages_after)."""
+    limit = limit or settings.WIDGET_HISTORY_PAGE_SIZE
+    shown = [f"shown__{name}" for name in _SHOWN_FIELDS]
+    rows = list(
+        Conversation.objects.filter(agent_id=agent_id, owner_key=owner_key)
+        .exclude(status=Conversation.Status.RESOLVED)
+        # A LEFT JOIN: a conversation without a visible message still comes back, once.
+        .annotate(
+            shown=FilteredRelation("messages", condition=~Q(messages__role=Message.Role.NOTE))
+        )
+        .order_by("-updated_at", "-id", "-shown__id")
+        .values_list("pk", "public_id", "status", *shown)[: limit + 1]
+    )
+    if not rows:
+        return None
+    conversation_pk, public_id, status = rows[0][:3]
+    page = [row[3:] for row in rows if row[0] == conversation_pk and row[3] is not None]
+    messages = [Message.from_db("default", _SHOWN_FIELDS, values) for values in page[:limit]]
+    return ResumedConversation(
+        public_id=public_id,
+        status=status,
+        messages=list(reversed(messages)),
+        has_more=len(page) > limit,
     )
 
 

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -15,17 +16,18 @@ from agents.models import Agent
 from agents.responders import responder_for
 from agents.responders.base import CustomerContext, HistoryItem, Reply
 from analytics.prometheus import responder_timed
-from conversations import realtime
+from conversations import message_rows, realtime
 from conversations.analytics_events import conversation_started_record, message_answered_record
 from conversations.handoff import handoff_after_customer_message, handoff_after_reply
+from conversations.inbox_selectors import ConversationSummary, conversation_summary
 from conversations.models import Conversation, Message
 from conversations.parties import Party
-from conversations.selectors import conversation_current
+from conversations.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from conversations.task_queue import task_enqueue
 from customers.models import Customer
 from customers.profiles import customer_facts
 from security.errors import InvalidRequest
-from security.ids import ALPHABET, RANDOM_LENGTH
+from security.ids import ALPHABET, RANDOM_LENGTH, new_message_id
 from security.pii import PiiPolicy, pii_mask
 
 logger = logging.getLogger(__name__)
@@ -39,26 +41,35 @@ class Received:
     created: bool
 
 
-def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str) -> Conversation:
-    # A session outlives an erased customer (tokens are stateless): then it talks unlinked.
-    customer_id = (
-        party.customer_id
-        if party.customer_id is not None and Customer.objects.filter(pk=party.customer_id).exists()
-        else None
+def _open_and_earlier(
+    *, agent: Agent, owner_key: str, client_id: str
+) -> tuple[Conversation | None, int | None]:
+    """The owner's open conversation (with the people its inbox summary shows) and, in the
+    same statement, the pk of a message already stored under `client_id` in any
+    conversation of the owner's: a retried send, perhaps from before a resolution."""
+    conversation, earlier_pk = message_rows.open_conversation_and_earlier(
+        agent_id=agent.pk, owner_key=owner_key, client_id=client_id
     )
-    existing = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
-    if existing is not None:
-        if customer_id is not None and existing.customer_id is None:
-            existing.customer_id = customer_id  # an identified visitor, shown to staff
-            existing.save(update_fields=["customer", "updated_at"])
-        return existing
+    if conversation is not None:
+        conversation.agent = agent  # the caller's, so nothing downstream reads it again
+    return conversation, earlier_pk
+
+
+def _customer_still_there(party: Party) -> int | None:
+    # A session outlives an erased customer (tokens are stateless): then it talks unlinked.
+    if party.customer_id is None:
+        return None
+    return party.customer_id if Customer.objects.filter(pk=party.customer_id).exists() else None
+
+
+def _conversation_start(*, agent: Agent, party: Party, origin: str, page_url: str) -> Conversation:
     try:
         with transaction.atomic():
             conversation = Conversation.objects.create(
                 agent=agent,
                 visitor_id=party.visitor_id,
                 owner_key=party.owner_key,
-                customer_id=customer_id,
+                customer_id=_customer_still_there(party),
                 origin=origin[:255],
                 page_url=page_url[:2000],
             )
@@ -66,10 +77,19 @@ def _conversation_open(*, agent: Agent, party: Party, origin: str, page_url: str
             return conversation
     except IntegrityError:
         # Another tab opened it at the same moment; the constraint lets only one exist.
-        found = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
+        found, _ = _open_and_earlier(agent=agent, owner_key=party.owner_key, client_id="")
         if found is None:
             raise
         return found
+
+
+def _customer_link(conversation: Conversation, party: Party) -> None:
+    if party.customer_id is None or conversation.customer_id is not None:
+        return
+    customer_id = _customer_still_there(party)
+    if customer_id is not None:
+        conversation.customer_id = customer_id  # an identified visitor, shown to staff
+        conversation.save(update_fields=["customer", "updated_at"])
 
 
 def agent_pii_policy(agent: Agent) -> PiiPolicy:
@@ -81,6 +101,64 @@ def agent_pii_policy(agent: Agent) -> PiiPolicy:
         return PiiPolicy()
 
 
+def message_store(
+    *,
+    agent: Agent,
+    party: Party,
+    client_id: str,
+    text: str,
+    origin: str = "",
+    page_url: str = "",
+) -> Received:
+    """Store a visitor's message exactly once per `client_id`; nothing else happens.
+
+    A retried send (same `client_id`) returns the stored message and changes nothing. A new
+    message in an open conversation costs three statements in one transaction
+    (conversations.message_rows): the conversation read together with the retry check, the
+    insert, the conversation's `last_message_at`. What follows is `message_followup`'s.
+    """
+    text = text.strip()
+    if not text:
+        raise InvalidRequest("A message needs some text.")
+    # Only the masked text is ever stored (and so ever shown to a model or exported).
+    masked = pii_mask(text, policy=agent_pii_policy(agent), region=agent.pii_region)
+    owner_key = party.owner_key
+    try:
+        with transaction.atomic():
+            conversation, earlier_pk = _open_and_earlier(
+                agent=agent, owner_key=owner_key, client_id=client_id
+            )
+            if earlier_pk is not None:
+                return Received(_stored(earlier_pk), created=False)
+            if conversation is None:
+                conversation = _conversation_start(
+                    agent=agent, party=party, origin=origin, page_url=page_url
+                )
+            else:
+                _customer_link(conversation, party)
+            message = message_rows.message_insert(
+                conversation=conversation,
+                public_id=new_message_id(),
+                role=Message.Role.CUSTOMER,
+                text=masked.text,
+                client_id=client_id,
+                metadata={"piiMasked": sorted({str(f.kind) for f in masked.found})}
+                if masked.changed
+                else {},
+                created_at=timezone.now(),
+            )
+            message_rows.conversation_touch(
+                conversation=conversation, last_message_at=message.created_at
+            )
+    except IntegrityError:
+        # The same client_id raced in from another tab; the constraint kept one.
+        duplicate = _by_client_id(agent=agent, owner_key=owner_key, client_id=client_id)
+        if duplicate is None:
+            raise
+        return Received(duplicate, created=False)
+    return Received(message, created=True)
+
+
 def message_receive(
     *,
     agent: Agent,
@@ -90,45 +168,24 @@ def message_receive(
     origin: str = "",
     page_url: str = "",
 ) -> Received:
-    """Store a visitor's message exactly once per `client_id`, then queue the reply.
+    """Store a visitor's message exactly once per `client_id`, then (after commit) show it
+    and queue the reply (`message_followup`).
 
     A retried send (same `client_id`) returns the stored message and changes nothing.
     """
-    text = text.strip()
-    if not text:
-        raise InvalidRequest("A message needs some text.")
-    # Only the masked text is ever stored (and so ever shown to a model or exported).
-    masked = pii_mask(text, policy=agent_pii_policy(agent), region=agent.pii_region)
-    text = masked.text
-    duplicate = _by_client_id(agent=agent, owner_key=party.owner_key, client_id=client_id)
-    if duplicate is not None:
-        return Received(duplicate, created=False)
-    try:
-        with transaction.atomic():
-            conversation = _conversation_open(
-                agent=agent, party=party, origin=origin, page_url=page_url
-            )
-            message = Message.objects.create(
-                conversation=conversation,
-                role=Message.Role.CUSTOMER,
-                text=text,
-                client_id=client_id,
-                metadata={"piiMasked": sorted({str(f.kind) for f in masked.found})}
-                if masked.changed
-                else {},
-            )
-            Conversation.objects.filter(pk=conversation.pk).update(
-                last_message_at=message.created_at, updated_at=timezone.now()
-            )
-            # robust: the message is stored whatever happens next, so the visitor gets an
-            # ack even if fan-out or queueing fails (logged) after the commit.
-            transaction.on_commit(lambda: _after_customer_message(message.pk), robust=True)
-    except IntegrityError:
-        duplicate = _by_client_id(agent=agent, owner_key=party.owner_key, client_id=client_id)
-        if duplicate is None:
-            raise
-        return Received(duplicate, created=False)
-    return Received(message, created=True)
+    received = message_store(
+        agent=agent, party=party, client_id=client_id, text=text, origin=origin, page_url=page_url
+    )
+    if received.created:
+        message = received.message
+        # robust: the message is stored whatever happens next, so the visitor gets an
+        # ack even if fan-out or queueing fails (logged) after the commit.
+        transaction.on_commit(lambda: message_followup(message), robust=True)
+    return received
+
+
+def _stored(message_pk: int) -> Message:
+    return Message.objects.select_related("conversation__agent").get(pk=message_pk)
 
 
 def _by_client_id(*, agent: Agent, owner_key: str, client_id: str) -> Message | None:
@@ -139,17 +196,23 @@ def _by_client_id(*, agent: Agent, owner_key: str, client_id: str) -> Message | 
     )
 
 
-def _after_customer_message(message_id: int) -> None:
-    from conversations.tasks import reply_to_message
-
-    message = Message.objects.select_related("conversation__agent").get(pk=message_id)
+def message_followup(message: Message) -> None:
+    """What follows a stored visitor message, in order: the visitor's other tabs and the
+    inbox see it, then the handoff rules or the reply (`message_route`)."""
     try:
         realtime.broadcast_message(message)  # the visitor's other tabs, in order
     except Exception:
         # A missed echo heals on the next sync; a missed reply would not, so go on.
         logger.exception("fan-out of %s failed", message.public_id)
+    message_route(message)
+
+
+def message_route(message: Message) -> None:
+    """Hand a stored (and shown) visitor message to a person, or queue the agent's reply."""
+    from conversations.tasks import reply_to_message
+
     if not _handed_off(message):
-        task_enqueue(reply_to_message, message_id)
+        task_enqueue(reply_to_message, message.pk)
 
 
 def _handed_off(message: Message) -> bool:
@@ -208,6 +271,52 @@ def reply_public_id(question: Message) -> str:
     return "msg_" + "".join(chars)
 
 
+# The answer task's two reads, compiled once per process (conversations.prepared).
+_QUESTION: PreparedQuery[Message] = PreparedQuery(
+    lambda pk: Message.objects.select_related(
+        # and the people its inbox summary shows (_conversation_answered)
+        "conversation__agent",
+        "conversation__customer",
+        "conversation__assigned_to",
+    ).filter(pk=pk),
+    int,
+)
+_HISTORY: PreparedQuery[Message] = PreparedQuery(
+    lambda conversation_id, before, reply_key: (
+        Message.objects.filter(conversation_id=conversation_id)
+        .filter(
+            # internal notes never reach a model
+            (Q(id__lt=before) & ~Q(role=Message.Role.NOTE)) | Q(client_id=reply_key)
+        )
+        .order_by("-id")
+        .values_list("role", "text", "client_id")[: HISTORY_WINDOW + 1]
+    ),
+    int,
+    int,
+    str,
+)
+
+# And its two writes (no signal receiver listens to messages or conversations).
+_ANSWER_STORE = PreparedInsert(Message)
+_ANSWERED = PreparedUpdate(
+    Conversation,
+    set_fields=("last_message_at", "updated_at"),
+    match_fields=("status", "handoff_reason", "assigned_to", "customer"),
+)
+
+
+def _history_unless_answered(question: Message, *, reply_key: str) -> list[HistoryItem] | None:
+    """The conversation before `question` (at most HISTORY_WINDOW messages, oldest first),
+    or None when it is answered already: one query finds both, since the answer is the
+    only message after the question it can match."""
+    earlier = []
+    for role, text, client_id in _HISTORY.rows(question.conversation_id, question.pk, reply_key):
+        if client_id == reply_key:
+            return None
+        earlier.append(HistoryItem(role=role, text=text))
+    return earlier[:HISTORY_WINDOW][::-1]
+
+
 def reply_generate(*, message_id: int) -> Message | None:
     """The agent's answer to one visitor message; idempotent (one reply per message).
 
@@ -215,23 +324,19 @@ def reply_generate(*, message_id: int) -> Message | None:
     answer's id while it is written; the stored answer then goes out as the final
     `message` with the same id.
     """
-    message = Message.objects.select_related("conversation__agent", "conversation__customer").get(
-        pk=message_id
-    )
+    found = _QUESTION.instances(message_id)
+    if not found:
+        raise Message.DoesNotExist(f"no message {message_id}")
+    message = found[0]
     conversation = message.conversation
     if conversation.status != Conversation.Status.BOT:
         return None  # a person has the conversation
     reply_key = f"reply:{message.public_id}"
-    if Message.objects.filter(conversation=conversation, client_id=reply_key).exists():
+    history = _history_unless_answered(message, reply_key=reply_key)
+    if history is None:
         return None
     agent = conversation.agent
     responder = responder_for(agent)
-    earlier = (
-        Message.objects.filter(conversation=conversation, id__lt=message.pk)
-        .exclude(role=Message.Role.NOTE)  # internal notes never reach a model
-        .order_by("-id")[:HISTORY_WINDOW]
-    )
-    history = [HistoryItem(role=m.role, text=m.text) for m in reversed(earlier)]
     answer_id = reply_public_id(message)
     stream = realtime.DeltaStream(
         agent_public_id=agent.public_id, owner_key=conversation.owner_key, message_id=answer_id
@@ -249,7 +354,7 @@ def reply_generate(*, message_id: int) -> Message | None:
         stream.flush()
     try:
         with transaction.atomic():
-            answer = Message.objects.create(
+            answer = Message(
                 public_id=answer_id,
                 conversation=conversation,
                 role=Message.Role.AGENT,
@@ -265,15 +370,50 @@ def reply_generate(*, message_id: int) -> Message | None:
                     **({"quickReplies": reply.quick_replies} if reply.quick_replies else {}),
                 },
             )
-            Conversation.objects.filter(pk=conversation.pk).update(
-                last_message_at=answer.created_at, updated_at=timezone.now()
+            _ANSWER_STORE.insert(answer)
+            summary = _conversation_answered(conversation, answer=answer)
+            # Analytics (the first-response ms) in the same commit, in a savepoint of its
+            # own: a failure there is logged and leaves the answer alone.
+            message_answered_record(question=message, answer=answer)
+            transaction.on_commit(
+                lambda: realtime.broadcast_message(answer, inbox_summary=summary), robust=True
             )
-            transaction.on_commit(lambda: realtime.broadcast_message(answer), robust=True)
     except IntegrityError:
         return None  # a concurrent run answered first
-    message_answered_record(question=message, answer=answer)  # analytics: first-response ms
     _after_reply(conversation=conversation, question=message, answer=answer, reply=reply)
     return answer
+
+
+def _conversation_answered(
+    conversation: Conversation, *, answer: Message
+) -> ConversationSummary | None:
+    """Move the conversation's last-message time to the answer's; returns its inbox summary
+    when the rows loaded before answering still hold what the summary shows.
+
+    The update only matches while the conversation's status, handoff, assignee and customer
+    are those loaded (a person may have taken it, or a handoff moved it, while the agent
+    wrote); then the summary is built from memory, exact as of the commit since the update
+    holds the row. Otherwise (rarely) it is moved regardless, and None lets the broadcast
+    read the summary afresh.
+    """
+    now = timezone.now()
+    unchanged = _ANSWERED.run(
+        conversation.pk,
+        (answer.created_at, now),
+        (
+            conversation.status,
+            conversation.handoff_reason,
+            conversation.assigned_to_id,
+            conversation.customer_id,
+        ),
+    )
+    conversation.last_message_at, conversation.updated_at = answer.created_at, now
+    if unchanged:
+        return conversation_summary(conversation, last=answer)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_message_at=answer.created_at, updated_at=now
+    )
+    return None
 
 
 def _after_reply(

@@ -13,11 +13,11 @@ from typing import Any
 
 import jwt
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.crypto import salted_hmac
 
 from customers.visitors import ProvenVisitorId
 from security.errors import InvalidRefreshToken, InvalidSessionToken, OriginNotAllowed
+from security.ratelimit import OneTimeUse, Spend, rate_limits_checked
 
 logger = logging.getLogger(__name__)
 
@@ -170,36 +170,73 @@ def refresh_token_agent(refresh_token: str) -> str | None:
         return None
 
 
-def session_refresh(refresh_token: str, *, origin: str) -> tuple[WidgetSession, IssuedSession]:
-    """Spend a refresh token for a new pair. Reusing a spent one revokes its whole family.
+@dataclass(frozen=True)
+class RefreshClaims:
+    """A validly signed, unexpired refresh token, not yet spent."""
 
-    A token presented from another origin than its own is refused before it is spent.
-    """
+    session: WidgetSession
+    token_id: str
+    family: str
+
+    def one_time_use(self) -> OneTimeUse:
+        """How it is spent: once; a second use revokes every token of its family."""
+        return OneTimeUse(
+            token_id=self.token_id, family=self.family, ttl=settings.WIDGET_REFRESH_TTL_SECONDS
+        )
+
+
+def refresh_token_read(refresh_token: str) -> RefreshClaims | None:
+    """What a refresh token says, if we signed it and it is unexpired (nothing is spent)."""
     if not refresh_token or len(refresh_token) > 4096:
-        raise InvalidRefreshToken()
+        return None
     try:
         claims = _verified_claims(refresh_token, REFRESH_TYPE)
     except InvalidSessionToken:
-        raise InvalidRefreshToken() from None
-    session = _session_from(claims)
-    if origin != session.origin:
-        raise OriginNotAllowed("This session was issued to another website.")
+        return None
     jti, family = str(claims.get("jti", "")), str(claims.get("fam", ""))
-    if not jti or not family or cache.get(f"widget:refresh:revoked:{family}"):
-        raise InvalidRefreshToken()
-    ttl = settings.WIDGET_REFRESH_TTL_SECONDS
-    if not cache.add(f"widget:refresh:spent:{jti}", 1, timeout=ttl):
-        cache.set(f"widget:refresh:revoked:{family}", 1, timeout=ttl)
-        logger.warning("spent widget refresh token reused; family %s revoked", family)
+    if not jti or not family:
+        return None
+    return RefreshClaims(session=_session_from(claims), token_id=jti, family=family)
+
+
+def refresh_spent_check(claims: RefreshClaims, spend: Spend) -> None:
+    """Refuse a refresh token that was not spent just now (its family is revoked, or it
+    was spent before: then the whole family is revoked from now on)."""
+    if spend is Spend.SPENT:
+        return
+    if spend is Spend.REUSED:
+        logger.warning("spent widget refresh token reused; family %s revoked", claims.family)
         raise InvalidRefreshToken("This refresh token was already used; sign in again.")
-    issued = session_token_issue(
+    raise InvalidRefreshToken()
+
+
+def session_reissue(claims: RefreshClaims) -> IssuedSession:
+    """The new pair for a refresh token just spent: same session, same family."""
+    session = claims.session
+    return session_token_issue(
         agent_id=session.agent_id,
         visitor_id=session.visitor_id,
         origin=session.origin,
         customer_id=session.customer_id,
         customer_verified=session.customer_verified,
         identity_expires_at=session.identity_expires_at,
-        family=family,
+        family=claims.family,
         page_url=session.page_url,
     )
-    return session, issued
+
+
+def session_refresh(refresh_token: str, *, origin: str) -> tuple[WidgetSession, IssuedSession]:
+    """Spend a refresh token for a new pair. Reusing a spent one revokes its whole family.
+
+    A token presented from another origin than its own is refused before it is spent.
+    (The widget's refresh endpoint spends it in its one round trip instead:
+    conversations.api.widget.)
+    """
+    claims = refresh_token_read(refresh_token)
+    if claims is None:
+        raise InvalidRefreshToken()
+    if origin != claims.session.origin:
+        raise OriginNotAllowed("This session was issued to another website.")
+    checked = rate_limits_checked(stamps=(), once=claims.one_time_use())
+    refresh_spent_check(claims, checked.spend)
+    return claims.session, session_reissue(claims)

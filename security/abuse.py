@@ -16,7 +16,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from security.models import AbuseEvent, IpBlock
-from security.ratelimit import Limit, rate_limit_hit
+from security.ratelimit import Decision, Limit, rate_limit_hit
 
 logger = logging.getLogger("customeragent.security")
 
@@ -44,25 +44,41 @@ class Verdict:
         return None
 
 
-def message_score(*, visitor_id: str, text: str, honeypot: str | None = None) -> Verdict:
-    """Count this message's signals and score it (0 for an ordinary message)."""
-    signals: dict[str, int] = {}
-    if honeypot:
-        signals["honeypot"] = 100  # a field people never see was filled: a bot
+def _text_digest(text: str) -> str:
     normalized = " ".join(text.lower().split())
     # Text reaching here was checked at the edge; surrogatepass keeps odd text hashable
     # (and distinct) all the same, rather than failing the message.
-    digest = hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    repeated = rate_limit_hit(REPEATS, f"{visitor_id}:{digest}")
+    return hashlib.sha256(normalized.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def message_counters(*, visitor_id: str, text: str) -> list[tuple[Limit, str]]:
+    """The counters a message is scored by (the same text per visitor, messages per
+    visitor), for callers that count them along with other limits in one round trip."""
+    return [(REPEATS, f"{visitor_id}:{_text_digest(text)}"), (BURST, visitor_id)]
+
+
+def message_verdict(
+    *, text: str, honeypot: str | None, repeated: Decision, burst: Decision
+) -> Verdict:
+    """Score a message from its counted `message_counters`."""
+    signals: dict[str, int] = {}
+    if honeypot:
+        signals["honeypot"] = 100  # a field people never see was filled: a bot
     if not repeated.allowed:
         signals["repeated_text"] = 25 * (repeated.count - REPEATS.rate)
-    burst = rate_limit_hit(BURST, visitor_id)
     if not burst.allowed:
         signals["burst"] = 30
     links = len(URL.findall(text))
     if links > LINKS_ALLOWED:
         signals["links"] = 20 * (links - LINKS_ALLOWED)
     return Verdict(score=min(sum(signals.values()), 1000), signals=signals)
+
+
+def message_score(*, visitor_id: str, text: str, honeypot: str | None = None) -> Verdict:
+    """Count this message's signals and score it (0 for an ordinary message)."""
+    counters = message_counters(visitor_id=visitor_id, text=text)
+    repeated, burst = (rate_limit_hit(limit, key) for limit, key in counters)
+    return message_verdict(text=text, honeypot=honeypot, repeated=repeated, burst=burst)
 
 
 def abuse_act(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -49,6 +50,7 @@ def normalize_host(host: str) -> str | None:
         return None
 
 
+@lru_cache(maxsize=4096)  # a pure function of the header, asked several times a request
 def parse_origin(value: str | None) -> Origin | None:
     """Parse a browser `Origin` header value; None when absent, `null` or malformed."""
     if not value or value == "null":

@@ -4,21 +4,34 @@ A preflight carries neither body nor token, so it is allowed when any active age
 allows the origin; the real request is then judged against its own agent — from the
 bearer token, the `token` field or the `agentId` field — and a response for an origin
 that agent does not allow carries no CORS headers at all.
+
+django-cors-headers asks after the view has run. A view that already looked up its agent
+leaves that snapshot on the request (`cors_agent_judged`), and the answer is read from it:
+the same lookup, no second one.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from customers.sessions import refresh_token_agent, session_token_verify
-from security.domains import origin_allowed
 from security.errors import InvalidSessionToken
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
-from widgets.selectors import allowed_domains_for, any_agent_allows
+from widgets.selectors import any_agent_allows
+from widgets.snapshots import WidgetSnapshot, widget_snapshot
 
 MAX_PEEK_BYTES = 64 * 1024
+JUDGED_ATTRIBUTE = "_widget_cors_snapshot"
+
+
+def cors_agent_judged(request: HttpRequest, snapshot: WidgetSnapshot | None) -> None:
+    """Record the agent whose answer this request gets (None: no active agent), so the
+    CORS check reads that snapshot instead of looking the agent up again."""
+    setattr(request, JUDGED_ATTRIBUTE, (snapshot,))
 
 
 def _agent_id_of(request: HttpRequest) -> str | None:
@@ -47,12 +60,15 @@ def _agent_id_of(request: HttpRequest) -> str | None:
 
 def cors_allow_widget_origin(sender: object, request: HttpRequest, **kwargs: Any) -> bool:
     origin = request.headers.get("Origin", "")
-    if not request.path.startswith("/api/v2/widget/") or not origin:
+    # CORS_URLS_REGEX: the widget API, but not its public page config (`*`, set by its view).
+    if not re.match(settings.CORS_URLS_REGEX, request.path) or not origin:
         return False
     if request.method == "OPTIONS":
         return any_agent_allows(origin)
-    agent_id = _agent_id_of(request)
-    if agent_id is None:
-        return False
-    domains = allowed_domains_for(agent_id)
-    return domains is not None and origin_allowed(origin, domains)
+    judged: tuple[WidgetSnapshot | None] | None = getattr(request, JUDGED_ATTRIBUTE, None)
+    if judged is not None:
+        snapshot = judged[0]
+    else:
+        agent_id = _agent_id_of(request)
+        snapshot = widget_snapshot(agent_id) if agent_id is not None else None
+    return snapshot is not None and snapshot.allows(origin)

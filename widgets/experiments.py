@@ -9,15 +9,14 @@ A variant's `overrides` use the shape of the public config (`widget_public_confi
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast, get_type_hints
-
-from django.core.cache import cache
 
 from analytics.experiments import variant_assign, variant_label
 from analytics.models import Experiment
 from widgets.models import WidgetConfig
-from widgets.selectors import PublicConfig
+from widgets.public_config import PublicConfig
 from widgets.triggers import triggers_validate
 from widgets.validation import (
     HEX_COLOR,
@@ -29,7 +28,6 @@ from widgets.validation import (
     starter_prompts_validate,
 )
 
-LIVE_CACHE_SECONDS = 300
 TRIGGER_FIELDS = ("delayMs",)
 OVERRIDABLE = ("greeting", "position", "starterPrompts", "triggers", "theme")
 
@@ -135,24 +133,15 @@ class Assignment:
 NO_ASSIGNMENT = Assignment(variants={}, overrides={}, label="")
 
 
-def _live_key(agent_public_id: str) -> str:
-    return f"widget:experiments:{agent_public_id}"
-
-
-def live_experiments(agent_public_id: str) -> list[LiveExperiment]:
-    """The agent's running experiment (at most one), cached; invalidated on every change."""
-    key = _live_key(agent_public_id)
-    cached = cache.get(key)
-    if isinstance(cached, list):
-        return cached
+def live_experiments_load(agent_pk: int) -> tuple[LiveExperiment, ...]:
+    """The agent's running experiment (at most one) with its variants, from the database;
+    what widgets.snapshots compiles into the agent's snapshot."""
     experiments = (
-        Experiment.objects.filter(
-            agent__public_id=agent_public_id, status=Experiment.Status.RUNNING
-        )
+        Experiment.objects.filter(agent_id=agent_pk, status=Experiment.Status.RUNNING)
         .prefetch_related("variants")
         .order_by("started_at", "id")
     )
-    live = [
+    return tuple(
         LiveExperiment(
             key=experiment.key,
             variants=tuple(
@@ -161,22 +150,16 @@ def live_experiments(agent_public_id: str) -> list[LiveExperiment]:
             ),
         )
         for experiment in experiments
-    ]
-    cache.set(key, live, LIVE_CACHE_SECONDS)
-    return live
+    )
 
 
-def live_experiments_forget(agent_public_id: str) -> None:
-    cache.delete(_live_key(agent_public_id))
-
-
-def visitor_assignment(*, agent_public_id: str, visitor_id: str) -> Assignment:
-    """Which variant this visitor sees in each running experiment of the agent (sticky:
-    a function of the visitor id alone)."""
+def assignment_for(experiments: Sequence[LiveExperiment], *, visitor_id: str) -> Assignment:
+    """Which variant this visitor sees in each of `experiments` (sticky: a function of the
+    visitor id alone, no query)."""
     variants: dict[str, str] = {}
     overrides: dict[str, Any] = {}
     labels: list[str] = []
-    for experiment in live_experiments(agent_public_id):
+    for experiment in experiments:
         chosen = variant_assign(
             experiment_key=experiment.key,
             visitor_id=visitor_id,
@@ -193,3 +176,14 @@ def visitor_assignment(*, agent_public_id: str, visitor_id: str) -> Assignment:
     # One running experiment per agent is the rule (widgets.experiment_services), so the
     # label names it; should a second slip in, events carry the first.
     return Assignment(variants=variants, overrides=overrides, label=labels[0])
+
+
+def visitor_assignment(*, agent_public_id: str, visitor_id: str) -> Assignment:
+    """Which variant this visitor sees in each running experiment of the agent, from the
+    agent's compiled snapshot (widgets.snapshots: current in every process)."""
+    from widgets.snapshots import widget_snapshot  # the snapshot compiles experiments
+
+    snapshot = widget_snapshot(agent_public_id)
+    if snapshot is None:
+        return NO_ASSIGNMENT
+    return assignment_for(snapshot.experiments, visitor_id=visitor_id)

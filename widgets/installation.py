@@ -151,7 +151,9 @@ def installation_inactive_note(*, agent_public_id: str, origin: str) -> bool:
     )
 
 
-def installation_identity_note(*, agent: Agent, origin: str, error: BaseException) -> bool:
+def installation_identity_note(
+    *, agent: Agent | WidgetAccess, origin: str, error: BaseException
+) -> bool:
     """Record `identity_required` for an agent that requires verified customers, with the
     token's reason code (`expired`, `bad_signature`, …) or `no_token` as the detail."""
     if not agent.identity_required:
@@ -300,7 +302,7 @@ def _domain_status(
     elif last is None:
         where = f"any subdomain of {shown[2:]}" if shown.startswith("*.") else shown
         row.status = "waiting"
-        row.sentence = f"no load yet: open a page on {where} that has the snippet"
+        row.sentence = f"no load yet: open the chat on a page of {where} that has the snippet"
     elif now - last > STALE_AFTER:
         row.status = "stale"
         row.sentence = f"no load for {(now - last).days} days: is the snippet still on {shown}?"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.models import Agent
-from security.blocks import ip_block_for
-from widgets.selectors import WidgetAccess, agent_for_widget, widget_access_for
+from widgets.selectors import WidgetAccess
+from widgets.snapshots import GateAsks, widget_gate
 
 
 @dataclass(frozen=True)
@@ -17,13 +17,20 @@ class Admission:
 
 
 def widget_admit(*, agent_public_id: str, origin: str, token_origin: str, ip: str) -> Admission:
-    """May a session issued to `token_origin` talk to this agent from `origin` and `ip`?"""
-    access = widget_access_for(agent_public_id)
+    """May a session issued to `token_origin` talk to this agent from `origin` and `ip`?
+
+    The agent's snapshot and the IP blocks come current in one Redis round trip
+    (widgets.snapshots.widget_gate); the one query reads the agent the connection serves.
+    """
+    gate = widget_gate(agent_public_id=agent_public_id, asks_for=lambda s, b: GateAsks())
+    access = gate.snapshot
     if access is None or origin != token_origin:
         return Admission(agent=None, access=access, refusal="origin")
-    if ip_block_for(ip, workspace_id=access.workspace_id) is not None:
+    if gate.blocks.match(ip, workspace_id=access.workspace_id) is not None:
         return Admission(agent=None, access=access, refusal="ip_blocked")
-    agent = agent_for_widget(agent_public_id, origin)
+    if not access.allows(origin):
+        return Admission(agent=None, access=access, refusal="origin")
+    agent = Agent.objects.filter(pk=access.pk, is_active=True).first()
     if agent is None:
         return Admission(agent=None, access=access, refusal="origin")
     return Admission(agent=agent, access=access, refusal=None)

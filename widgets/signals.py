@@ -1,7 +1,11 @@
-"""Keep cached allowed-domain lookups true to the database.
+"""Keep every process's compiled widget snapshot (widgets.snapshots) true to the database.
 
-A receiver (not a service) because the admin, the API and shell edits must all
-invalidate, and a stale cache here would be a security hole.
+Receivers (not a service) because the admin, the API, the beat task and shell edits must
+all invalidate, and a stale snapshot here would be a security hole: its allowed domains,
+whether the agent is active, its identity mode and rate limits, the published config (a
+publish or a rollback moves `WidgetConfig.published_release`), the core pin, a custom
+domain's verification, and the running experiments with their variants. Each receiver
+only replaces the agent's stamp; the next request in every process recompiles.
 """
 
 from __future__ import annotations
@@ -14,21 +18,20 @@ from django.dispatch import receiver
 from agents.models import Agent
 from analytics.models import Experiment, ExperimentVariant
 from widgets.core_builds import core_targets_forget
-from widgets.experiments import live_experiments_forget
 from widgets.models import CoreBuild, CoreChannel, WidgetConfig
-from widgets.selectors import allowed_domains_forget
+from widgets.snapshots import widget_snapshot_invalidate
 
 
 @receiver([post_save, post_delete], sender=WidgetConfig)
 def widget_config_changed(
     sender: type[WidgetConfig], instance: WidgetConfig, **kwargs: Any
 ) -> None:
-    allowed_domains_forget(instance.agent.public_id)
+    widget_snapshot_invalidate(instance.agent.public_id)
 
 
 @receiver([post_save, post_delete], sender=Agent)
 def agent_changed(sender: type[Agent], instance: Agent, **kwargs: Any) -> None:
-    allowed_domains_forget(instance.public_id)
+    widget_snapshot_invalidate(instance.public_id)
 
 
 # Which core build each agent loads (widgets.core_builds): a new build, a moved channel.
@@ -38,11 +41,11 @@ def core_builds_changed(sender: type[Any], instance: Any, **kwargs: Any) -> None
     core_targets_forget()
 
 
-# Which variants a visitor sees is cached per agent: any change to an experiment or its
+# Which variants a visitor sees is compiled per agent: any change to an experiment or its
 # variants (admin, API, beat task, shell) must show at once.
 @receiver([post_save, post_delete], sender=Experiment)
 def experiment_changed(sender: type[Experiment], instance: Experiment, **kwargs: Any) -> None:
-    live_experiments_forget(_agent_public_id(instance.agent_id))
+    widget_snapshot_invalidate(_agent_public_id(instance.agent_id))
 
 
 @receiver([post_save, post_delete], sender=ExperimentVariant)
@@ -55,7 +58,7 @@ def experiment_variant_changed(
         .first()
     )
     if agent_id is not None:
-        live_experiments_forget(_agent_public_id(agent_id))
+        widget_snapshot_invalidate(_agent_public_id(agent_id))
 
 
 def _agent_public_id(agent_pk: int) -> str:

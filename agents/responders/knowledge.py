@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agents.knowledge import best_passage, search_articles
+from agents.knowledge import search_articles
 from agents.models import Agent
 from agents.responders.base import CustomerContext, HistoryItem, Reply
 
@@ -32,7 +32,7 @@ class KnowledgeBaseResponder:
         if not results:
             return Reply(text=NO_ANSWER, answered=False, handoff_suggested=True)
         top = results[0].article
-        passage = best_passage(question, top)
+        passage = results[0].passage(question)
         source = f"Source: {top.title}" + (f" — {top.source_url}" if top.source_url else "")
         return Reply(
             text=f"{passage}\n\n{source}",

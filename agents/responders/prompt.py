@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agents.knowledge import ScoredArticle, best_passage
+from agents.knowledge import ScoredArticle
 from agents.models import Agent
 from agents.responders.base import CustomerContext, HistoryItem
 
@@ -60,7 +60,7 @@ def sources_from(question: str, results: list[ScoredArticle]) -> list[Source]:
             article_id=result.article.pk,
             title=result.article.title,
             url=result.article.source_url,
-            passage=best_passage(question, result.article, max_chars=PASSAGE_CHARS),
+            passage=result.passage(question, max_chars=PASSAGE_CHARS),
         )
         for number, result in enumerate(results[:MAX_SOURCES], start=1)
     ]

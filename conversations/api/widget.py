@@ -5,6 +5,7 @@ Thin views: parse, call services and selectors, shape the response.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -19,17 +20,25 @@ from conversations.greetings import session_greeting
 from conversations.identity import SessionIdentity, customer_out, session_identify
 from conversations.models import Conversation
 from conversations.parties import Party
-from conversations.selectors import conversation_current, message_out, messages_after
+from conversations.selectors import (
+    ResumedConversation,
+    conversation_resume,
+    message_out,
+    messages_after,
+)
 from customers.models import Customer
 from customers.sessions import (
     IssuedSession,
-    refresh_token_agent,
-    session_refresh,
+    refresh_spent_check,
+    refresh_token_read,
+    session_reissue,
     session_token_issue,
 )
 from customers.visitors import MAX_VISITOR_SECRET_LENGTH, BrowserVisitor, visitor_resolve
+from security.blocks import IpBlockList
 from security.domains import domain_hash
 from security.errors import (
+    ApiError,
     InvalidCustomerToken,
     InvalidRefreshToken,
     InvalidRequest,
@@ -38,32 +47,44 @@ from security.errors import (
     OriginNotAllowed,
 )
 from security.http import json_object_body, optional_str
+from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
-from widgets.experiments import config_with_overrides, visitor_assignment
+from widgets.experiments import assignment_for, config_with_overrides
 from widgets.installation import (
     installation_identity_note,
     installation_inactive_note,
     installation_origin_note,
 )
-from widgets.selectors import agent_for_widget, widget_access_for, widget_public_config
+from widgets.snapshots import GateAsks, WidgetSnapshot, widget_snapshot
 
 
 def _session_response(
     *,
     party: Party,
     issued: IssuedSession,
-    agent: Agent,
+    snapshot: WidgetSnapshot,
     customer: Customer | None,
     visitor: BrowserVisitor | None = None,
+    new_visitor: bool = False,
 ) -> dict[str, Any]:
     """The session answer; only the session endpoint, where the browser proved (or was just
-    given) its visitor, hands back the visitor secret."""
-    conversation = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)
+    given) its visitor, hands back the visitor secret.
+
+    Its one query is the visitor's open conversation with its latest messages; a visitor
+    minted just now has none, so nothing is asked.
+    """
+    resumed = (
+        None
+        if new_visitor
+        else conversation_resume(agent_id=snapshot.pk, owner_key=party.owner_key)
+    )
     # The visitor's A/B variants (sticky by visitor id) change the config they are shown.
-    assignment = visitor_assignment(agent_public_id=agent.public_id, visitor_id=party.visitor_id)
-    config = config_with_overrides(widget_public_config(agent), assignment.overrides)
-    # A verified customer's personalized greeting, from last time; a fresh one follows.
-    config["greeting"] = session_greeting(agent=agent, customer=customer) or config["greeting"]
+    assignment = assignment_for(snapshot.experiments, visitor_id=party.visitor_id)
+    config = config_with_overrides(snapshot.config, assignment.overrides)
+    if customer is not None and customer.is_verified:
+        # A verified customer's personalized greeting, from last time; a fresh one follows.
+        agent = Agent.objects.get(pk=snapshot.pk)
+        config["greeting"] = session_greeting(agent=agent, customer=customer) or config["greeting"]
     return {
         "token": issued.token,
         "refreshToken": issued.refresh_token,
@@ -73,16 +94,16 @@ def _session_response(
         "config": config,
         "variants": assignment.variants,
         "customer": customer_out(customer),
-        "conversation": _conversation_out(conversation) if conversation else None,
+        "conversation": _conversation_out(resumed) if resumed else None,
     }
 
 
 def _issue(
-    *, agent: Agent, known: SessionIdentity, origin: str, page_url: str, family: str | None = None
+    *, agent_id: str, known: SessionIdentity, origin: str, page_url: str, family: str | None = None
 ) -> IssuedSession:
     identity = known.identity
     return session_token_issue(
-        agent_id=agent.public_id,
+        agent_id=agent_id,
         visitor_id=known.party.visitor_id,
         origin=origin,
         customer_id=known.party.customer_id,
@@ -93,14 +114,35 @@ def _issue(
     )
 
 
-def _conversation_out(conversation: Conversation) -> dict[str, Any]:
-    rows, has_more = messages_after(conversation=conversation, after=None)
+def _conversation_out(resumed: ResumedConversation) -> dict[str, Any]:
     return {
-        "id": conversation.public_id,
-        "status": conversation.status,
-        "messages": [message_out(m) for m in rows],
-        "hasMore": has_more,
+        "id": resumed.public_id,
+        "status": resumed.status,
+        "messages": [message_out(m) for m in resumed.messages],
+        "hasMore": resumed.has_more,
     }
+
+
+@dataclass(frozen=True)
+class SessionStart:
+    agent_id: str
+    visitor_id: str | None
+    visitor_secret: str | None
+    page_url: str
+
+
+def _session_start_read(data: dict[str, Any]) -> SessionStart:
+    agent_id = data.get("agentId")
+    if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
+        raise InvalidRequest("'agentId' is required.")
+    start = SessionStart(
+        agent_id=agent_id,
+        visitor_id=optional_str(data, "visitorId", max_length=64),
+        visitor_secret=optional_str(data, "visitorSecret", max_length=MAX_VISITOR_SECRET_LENGTH),
+        page_url=optional_str(data, "url", max_length=2000) or "",
+    )
+    optional_str(data, "referrer", max_length=2000)
+    return start
 
 
 class SessionView(PublicWidgetView):
@@ -123,45 +165,60 @@ class SessionView(PublicWidgetView):
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
-        self.refuse_blocked_ip()
-        data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
-        agent_id = data.get("agentId")
-        if not isinstance(agent_id, str) or not agent_id or len(agent_id) > 40:
-            raise InvalidRequest("'agentId' is required.")
-        visitor_candidate = optional_str(data, "visitorId", max_length=64)
-        visitor_secret = optional_str(data, "visitorSecret", max_length=MAX_VISITOR_SECRET_LENGTH)
-        page_url = optional_str(data, "url", max_length=2000) or ""
-        optional_str(data, "referrer", max_length=2000)
-        access = widget_access_for(agent_id)
-        # Per address, with the agent's own limits once it is known (a site whose visitors
-        # share one office or campus address raises them); guessing ids counts too.
-        self.throttle("session_per_ip", self.client_ip(), access.rate_limits if access else None)
-        if access is None:
-            installation_inactive_note(agent_public_id=agent_id, origin=self.origin())
+        ip, origin = self.client_ip(), self.origin()
+        try:
+            data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
+            start = _session_start_read(data)
+        except ApiError:
+            # A blocked address hears that it is blocked, whatever it sent.
+            self.refuse_blocked(self.gate(agent_id=None, asks_for=lambda s, b: GateAsks()))
+            raise
+        agent_id = start.agent_id
+        per_site = f"{agent_id}:{domain_hash(origin)}"
+
+        def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
+            # Per address, with the agent's own limits once it is known (a site whose
+            # visitors share one office or campus address raises them); guessing ids counts
+            # too. Per site only for a site the agent allows, from an address not blocked.
+            if blocks.match(ip) is not None:
+                return GateAsks()
+            limits = snapshot.rate_limits if snapshot else None
+            hits = [(limit_for("session_per_ip", limits), ip)]
+            if (
+                snapshot is not None
+                and blocks.match(ip, workspace_id=snapshot.workspace_id) is None
+                and snapshot.allows(origin)
+            ):
+                hits.append((limit_for("session_per_agent_domain", limits), per_site))
+            return GateAsks(hits=hits)
+
+        gate = self.gate(agent_id=agent_id, asks_for=asks_for)
+        self.refuse_blocked(gate)
+        self.refuse_limited(gate, 0, "session_per_ip", ip)
+        snapshot = gate.snapshot
+        if snapshot is None:
+            installation_inactive_note(agent_public_id=agent_id, origin=origin)
             raise NotFound("No active agent has this id.", code="agent_not_found")
-        self.refuse_blocked_ip(workspace_id=access.workspace_id)
-        origin = self.origin()
-        agent = agent_for_widget(agent_id, origin)
-        if agent is None:
+        self.refuse_blocked(gate, workspace_id=snapshot.workspace_id)
+        if not snapshot.allows(origin):
             installation_origin_note(
-                agent_public_id=agent_id, origin=origin, debounce=False, access=access
+                agent_public_id=agent_id, origin=origin, debounce=False, access=snapshot
             )
             raise OriginNotAllowed()
-        self.throttle(
-            "session_per_agent_domain", f"{agent_id}:{domain_hash(origin)}", access.rate_limits
-        )
+        self.refuse_limited(gate, 1, "session_per_agent_domain", per_site)
         # The id alone is public (staff and the REST API see it): only its secret resumes
         # the visitor, and so only a proven visitor's conversations can join a customer.
         visitor = visitor_resolve(
-            agent_public_id=agent_id, candidate=visitor_candidate, secret=visitor_secret
+            agent_public_id=agent_id, candidate=start.visitor_id, secret=start.visitor_secret
         )
         try:
-            known = session_identify(agent=agent, visitor_id=visitor.visitor_id, data=data)
+            known = session_identify(agent=snapshot, visitor_id=visitor.visitor_id, data=data)
         except InvalidCustomerToken as exc:
-            installation_identity_note(agent=agent, origin=origin, error=exc)
+            installation_identity_note(agent=snapshot, origin=origin, error=exc)
             raise
+        page_url = start.page_url
         issued = _issue(
-            agent=agent,
+            agent_id=agent_id,
             known=known,
             origin=origin,
             page_url=page_url if page_url.startswith(("http://", "https://")) else "",
@@ -170,9 +227,12 @@ class SessionView(PublicWidgetView):
             _session_response(
                 party=known.party,
                 issued=issued,
-                agent=agent,
+                snapshot=snapshot,
                 customer=known.customer,
                 visitor=visitor,
+                # Minted just now and speaking for no customer: no conversation to find.
+                new_visitor=visitor.visitor_id != start.visitor_id
+                and known.party.customer_id is None,
             )
         )
 
@@ -187,28 +247,54 @@ class SessionRefreshView(PublicWidgetView):
         tags=["widget"],
     )
     def post(self, request: Request) -> Response:
-        self.refuse_blocked_ip()
-        data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
-        token = optional_str(data, "refreshToken", max_length=4096) or ""
-        # As the session endpoint: per address, with the agent's own limits once the token
-        # names it (nothing is spent yet); a bad token counts under the default.
-        agent_id = refresh_token_agent(token) if token else None
-        access = widget_access_for(agent_id) if agent_id else None
-        self.throttle("session_per_ip", self.client_ip(), access.rate_limits if access else None)
-        if access is not None:
-            self.refuse_blocked_ip(workspace_id=access.workspace_id)
-        session, issued = session_refresh(token, origin=self.origin())
-        agent = agent_for_widget(session.agent_id, session.origin)
-        if agent is None:
+        ip, origin = self.client_ip(), self.origin()
+        try:
+            data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
+            token = optional_str(data, "refreshToken", max_length=4096) or ""
+        except ApiError:
+            self.refuse_blocked(self.gate(agent_id=None, asks_for=lambda s, b: GateAsks()))
+            raise
+        # Nothing is spent yet: a token we signed names its agent, and so the limits.
+        claims = refresh_token_read(token)
+        session = claims.session if claims else None
+
+        def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
+            # As the session endpoint: per address, with the agent's own limits once the
+            # token names it (a bad token counts under the default). The token is spent
+            # only when it may be: not from a blocked address, not from another origin.
+            if blocks.match(ip) is not None:
+                return GateAsks()
+            hits = [(limit_for("session_per_ip", snapshot.rate_limits if snapshot else None), ip)]
+            workspace_id = snapshot.workspace_id if snapshot else None
+            spendable = (
+                claims is not None
+                and origin == claims.session.origin
+                and (snapshot is None or blocks.match(ip, workspace_id=workspace_id) is None)
+            )
+            return GateAsks(hits=hits, once=claims.one_time_use() if claims and spendable else None)
+
+        gate = self.gate(agent_id=session.agent_id if session else None, asks_for=asks_for)
+        self.refuse_blocked(gate)
+        self.refuse_limited(gate, 0, "session_per_ip", ip)
+        snapshot = gate.snapshot
+        if snapshot is not None:
+            self.refuse_blocked(gate, workspace_id=snapshot.workspace_id)
+        if claims is None or session is None:
+            raise InvalidRefreshToken()
+        if origin != session.origin:
+            raise OriginNotAllowed("This session was issued to another website.")
+        refresh_spent_check(claims, gate.checked.spend)
+        issued = session_reissue(claims)
+        if snapshot is None or not snapshot.allows(session.origin):
             raise OriginNotAllowed()
-        if agent.identity_required and not session.customer_verified:
+        if snapshot.identity_required and not session.customer_verified:
             raise InvalidRefreshToken("This chat is for signed-in customers; start a new session.")
         customer = (
             Customer.objects.filter(pk=session.customer_id).first() if session.customer_id else None
         )
         return Response(
             _session_response(
-                party=Party.of(session), issued=issued, agent=agent, customer=customer
+                party=Party.of(session), issued=issued, snapshot=snapshot, customer=customer
             )
         )
 
@@ -222,7 +308,7 @@ class HistoryView(PublicWidgetView):
     )
     def get(self, request: Request, conversation_id: str) -> Response:
         session = self.bearer_session()
-        access = widget_access_for(session.agent_id)
+        access = widget_snapshot(session.agent_id)
         if access is None:
             raise InvalidSessionToken()
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
@@ -266,21 +352,25 @@ class CustomerView(PublicWidgetView):
     )
     def post(self, request: Request) -> Response:
         session = self.bearer_session()
-        access = widget_access_for(session.agent_id)
-        if access is None:
+        snapshot = widget_snapshot(session.agent_id)
+        if snapshot is None:
             raise InvalidSessionToken()
-        self.refuse_blocked_ip(workspace_id=access.workspace_id)
-        self.throttle("session_per_ip", self.client_ip(), access.rate_limits)
+        self.refuse_blocked_ip(workspace_id=snapshot.workspace_id)
+        self.throttle("session_per_ip", self.client_ip(), snapshot.rate_limits)
         data = json_object_body(request._request, max_bytes=settings.WIDGET_MAX_BODY_BYTES)
         if not (data.get("customerToken") or data.get("userHash")):
             raise InvalidCustomerToken("Send customerToken, or customer with userHash.")
-        agent = agent_for_widget(session.agent_id, session.origin)
-        if agent is None:
+        if not snapshot.allows(session.origin):
             raise OriginNotAllowed()
-        known = session_identify(agent=agent, visitor_id=session.visitor_id, data=data)
-        issued = _issue(agent=agent, known=known, origin=session.origin, page_url=session.page_url)
+        known = session_identify(agent=snapshot, visitor_id=session.visitor_id, data=data)
+        issued = _issue(
+            agent_id=session.agent_id,
+            known=known,
+            origin=session.origin,
+            page_url=session.page_url,
+        )
         return Response(
             _session_response(
-                party=known.party, issued=issued, agent=agent, customer=known.customer
+                party=known.party, issued=issued, snapshot=snapshot, customer=known.customer
             )
         )

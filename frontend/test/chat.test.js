@@ -42,6 +42,8 @@ test('it sends identity fields with the session request', async () => {
   const { chat, sessions } = setup();
   chat.identify({ customer: { id: 'c1', email: 'ann@example.com' }, userHash: 'abc', ignored: 1 });
   await settle();
+  assert.equal(sessions.length, 0, 'identify() before any intent asks for no session');
+  await chat.wake();
   assert.deepEqual(sessions.at(-1).customer, { id: 'c1', email: 'ann@example.com' });
   assert.equal(sessions.at(-1).userHash, 'abc');
   assert.equal('ignored' in sessions.at(-1), false);
@@ -274,4 +276,63 @@ test('it uses the messages in the session answer without fetching history', asyn
   await chat.start();
   assert.deepEqual(chat.state.messages.map((m) => m.text), ['Hello from Sam']);
   assert.ok(!calls.some((c) => c.url.includes('/messages')));
+});
+
+// ---- nothing before intent -------------------------------------------------------------
+
+test('a visitor who shows no intent costs the platform nothing', async () => {
+  const { chat, sessions, sockets, calls } = setup();
+  assert.equal(chat.hasWork(), false);
+  chat.identify({ customer: { id: 'c1' }, userHash: 'h' });
+  chat.logout();
+  await settle();
+  assert.deepEqual([sessions.length, sockets.length, calls.length], [0, 0, 0]);
+});
+
+test('opening the chat starts the session and goes live, once', async () => {
+  const { chat, sessions, sockets } = setup();
+  chat.goLive();
+  chat.goLive();
+  await settle();
+  assert.equal(sessions.length, 1);
+  assert.equal(sockets.length, 1);
+});
+
+test('a message written before any session starts one and goes out once it is ready', async () => {
+  const { chat, sessions, lastSocket, storage } = setup();
+  const clientId = chat.send('Where is my order?');
+  assert.equal(outboxOf(storage)[0].clientId, clientId, 'kept before anything was asked');
+  await settle();
+  assert.equal(sessions.length, 1);
+  lastSocket().serverReady();
+  assert.deepEqual(
+    lastSocket().sent.filter((frame) => frame.type === 'message.send').map((frame) => frame.clientId),
+    [clientId],
+  );
+});
+
+test('a conversation or an unsent message from an earlier page view is work to restore', () => {
+  const withHistory = new MemoryStorage({ 'ca:agt_1:history': JSON.stringify({ conversationId: 'cnv_1', messages: [] }) });
+  assert.equal(setup({ storage: withHistory }).chat.hasWork(), true);
+  // A conversation started on the last page view: its id came with no frame, its messages did.
+  const message = { id: 'm1', role: 'customer', text: 'hi', createdAt: '2026-01-01T00:00:00Z' };
+  const withMessages = new MemoryStorage({ 'ca:agt_1:history': JSON.stringify({ conversationId: null, messages: [message] }) });
+  assert.equal(setup({ storage: withMessages }).chat.hasWork(), true);
+  const withOutbox = new MemoryStorage({
+    'ca:agt_1:outbox': JSON.stringify([{ clientId: 'c-1', text: 'hi', createdAt: '2026-01-01T00:00:00Z' }]),
+  });
+  assert.equal(setup({ storage: withOutbox }).chat.hasWork(), true);
+});
+
+test('identify() and logout() after the session began start a new one at once', async () => {
+  const { chat, sessions } = setup();
+  await chat.wake();
+  chat.identify({ customerToken: 'a.b.c' });
+  await settle();
+  assert.equal(sessions.length, 2);
+  assert.equal(sessions[1].customerToken, 'a.b.c');
+  chat.logout();
+  await settle();
+  assert.equal(sessions.length, 3);
+  assert.equal('customerToken' in sessions[2], false);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isWidgetApi, platformBase, readConfig, shopifyCustomerId, storagePrefix } from '../src/loader/config.js';
+import { platformBase, readConfig, storagePrefix } from '../src/loader/config.js';
 
 const script = (attributes) => ({ getAttribute: (name) => attributes[name] ?? null });
 
@@ -36,12 +36,6 @@ test('it drops fields it does not know', () => {
   assert.deepEqual(readConfig({ agentId: 'agt_1', evil: 'x', token: 'y' }, null), { agentId: 'agt_1' });
 });
 
-test('it recognises an already installed API so a doubled snippet does nothing', () => {
-  assert.equal(isWidgetApi({ agentId: 'agt_1' }), false);
-  assert.equal(isWidgetApi({ agentId: 'agt_1', on() {} }), true);
-  assert.equal(isWidgetApi(undefined), false);
-});
-
 test('it takes the platform base from the origin of its own src', () => {
   assert.equal(platformBase('http://localhost:8000/widget.js'), 'http://localhost:8000');
   assert.equal(platformBase('https://chat.example.com/widget.js?v=2'), 'https://chat.example.com');
@@ -50,20 +44,4 @@ test('it takes the platform base from the origin of its own src', () => {
 
 test('it namespaces storage keys per agent', () => {
   assert.equal(storagePrefix('agt_1'), 'ca:agt_1:');
-});
-
-test('a Shopify storefront names its signed-in customer as an unverified claim', () => {
-  const shop = { ShopifyAnalytics: { meta: { page: { customerId: 6502 } } } };
-  assert.equal(shopifyCustomerId(shop), 6502);
-  assert.equal(shopifyCustomerId({ __st: { cid: 77 } }), 77);
-  assert.equal(shopifyCustomerId({ ShopifyAnalytics: { meta: { page: {} } } }), null);
-  assert.equal(shopifyCustomerId({}), null);
-  assert.deepEqual(readConfig({ agentId: 'agt_1' }, script({}), 6502), { agentId: 'agt_1', customer: { id: '6502' } });
-});
-
-test("the site's own identity wins over the storefront's", () => {
-  const signed = readConfig({ agentId: 'agt_1', customerToken: 'a.b.c' }, script({}), 6502);
-  assert.deepEqual(signed, { agentId: 'agt_1', customerToken: 'a.b.c' });
-  const claimed = readConfig({ agentId: 'agt_1', customer: { id: 'x' }, userHash: 'h' }, script({}), 6502);
-  assert.deepEqual(claimed.customer, { id: 'x' });
 });

@@ -12,13 +12,15 @@ from rest_framework.response import Response
 from analytics.services import EventSource, events_record, events_validate
 from config.openapi import error_responses
 from customers.sessions import session_token_verify
-from security.domains import origin_allowed, parse_origin
+from security.blocks import IpBlockList
+from security.domains import parse_origin
 from security.errors import InvalidSessionToken, OriginNotAllowed
 from security.http import json_object_body, optional_str
+from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
-from widgets.experiments import visitor_assignment
+from widgets.experiments import assignment_for
 from widgets.installation import installation_origin_note
-from widgets.selectors import widget_access_for
+from widgets.snapshots import GateAsks, WidgetSnapshot
 
 
 class EventIn(serializers.Serializer[Any]):
@@ -65,15 +67,29 @@ class EventsView(PublicWidgetView):
         origin = str(request.headers.get("Origin", ""))
         if origin != session.origin:
             raise OriginNotAllowed("This session token was issued to another website.")
-        access = widget_access_for(session.agent_id)
+        ip = self.client_ip()
+
+        def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
+            # Counted only for a site the agent still allows, from an address not blocked.
+            if (
+                snapshot is None
+                or not snapshot.allows(origin)
+                or blocks.match(ip, workspace_id=snapshot.workspace_id) is not None
+            ):
+                return GateAsks()
+            limit = limit_for("events_per_visitor", snapshot.rate_limits)
+            return GateAsks(hits=[(limit, session.visitor_id)])
+
+        gate = self.gate(agent_id=session.agent_id, asks_for=asks_for)
+        access = gate.snapshot
         if access is None:
             raise InvalidSessionToken()
         # The agent may have dropped this site since the token was issued.
-        if not origin_allowed(origin, access.allowed_domains):
+        if not access.allows(origin):
             installation_origin_note(agent_public_id=session.agent_id, origin=origin, access=access)
             raise OriginNotAllowed()
-        self.refuse_blocked_ip(workspace_id=access.workspace_id)
-        self.throttle("events_per_visitor", session.visitor_id, access.rate_limits)
+        self.refuse_blocked(gate, workspace_id=access.workspace_id)
+        self.refuse_limited(gate, 0, "events_per_visitor", session.visitor_id)
         events = events_validate(data.get("events"), received_at=received_at)
         workspace_id = access.workspace_id
         parsed = parse_origin(origin)
@@ -85,9 +101,7 @@ class EventsView(PublicWidgetView):
                 session_id=session.visitor_id,
                 customer_id=str(session.customer_id) if session.customer_id else None,
                 # The running experiment's variant, as the server assigns it (not as claimed).
-                variant=visitor_assignment(
-                    agent_public_id=session.agent_id, visitor_id=session.visitor_id
-                ).label,
+                variant=assignment_for(access.experiments, visitor_id=session.visitor_id).label,
             ),
             events=events,
         )

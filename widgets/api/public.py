@@ -1,4 +1,9 @@
-"""The base of every public widget endpoint: origin, token, IP blocks and rate limits."""
+"""The base of every public widget endpoint: origin, token, IP blocks and rate limits.
+
+The hot endpoints (session, refresh) make all their checks in one Redis round trip through
+`gate()` (widgets.snapshots.widget_gate) and then refuse in the usual order with
+`refuse_blocked` and `refuse_limited`; the others call `refuse_blocked_ip` and `throttle`.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,8 @@ from security.client_ip import request_client_ip
 from security.errors import InvalidSessionToken, IpBlocked, OriginNotAllowed, RateLimited
 from security.limits import limit_for
 from security.ratelimit import rate_limit_hit
+from widgets.cors import cors_agent_judged
+from widgets.snapshots import AsksFor, Gate, widget_gate
 
 logger = logging.getLogger("customeragent.security")
 
@@ -29,7 +36,10 @@ class PublicWidgetView(APIView):
         return str(self.request.headers.get("Origin", ""))
 
     def client_ip(self) -> str:
-        return request_client_ip(self.request)
+        ip: str | None = getattr(self, "_client_ip", None)
+        if ip is None:
+            ip = self._client_ip = request_client_ip(self.request)
+        return ip
 
     def refuse_blocked_ip(self, *, workspace_id: int | None = None) -> None:
         ip = self.client_ip()
@@ -37,6 +47,29 @@ class PublicWidgetView(APIView):
         if block is not None:
             logger.warning("blocked %s (%s) on %s", ip, block.reason, self.request.path)
             raise IpBlocked()
+
+    def gate(self, *, agent_id: str | None, asks_for: AsksFor) -> Gate:
+        """The agent's snapshot, the IP blocks and the counted limits, in one round trip;
+        the CORS check reuses the snapshot."""
+        gate = widget_gate(agent_public_id=agent_id, asks_for=asks_for)
+        if agent_id is not None:
+            cors_agent_judged(self.request._request, gate.snapshot)
+        return gate
+
+    def refuse_blocked(self, gate: Gate, *, workspace_id: int | None = None) -> None:
+        """403 ip_blocked when a platform-wide block, or one of this workspace, applies."""
+        ip = self.client_ip()
+        block = gate.blocks.match(ip, workspace_id=workspace_id)
+        if block is not None:
+            logger.warning("blocked %s (%s) on %s", ip, block.reason, self.request.path)
+            raise IpBlocked()
+
+    def refuse_limited(self, gate: Gate, index: int, name: str, key: str) -> None:
+        """429 with Retry-After when the gate's limit number `index` refused the request."""
+        decision = gate.checked.refusal(index)
+        if decision is not None:
+            logger.warning("rate limit %s hit by %s on %s", name, key, self.request.path)
+            raise RateLimited(headers={"Retry-After": str(decision.retry_after)})
 
     def throttle(self, name: str, key: str, overrides: dict[str, int] | None = None) -> None:
         """Count this request under limit `name` for `key`; 429 with Retry-After when over."""

@@ -14,13 +14,13 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    with page.expect_response(lambda r: r.url.endswith("/api/v2/widget/session")) as answer:
-        page.goto(sites.demo_url)
-    first_session = answer.value.json()
-
+    page.goto(sites.demo_url)
     launcher = page.locator('[data-ca="launcher"]')
     launcher.wait_for(state="visible", timeout=10_000)
-    launcher.click()
+    # The session comes with the visitor's intent, not with the page view.
+    with page.expect_response(lambda r: r.url.endswith("/api/v2/widget/session")) as answer:
+        launcher.click()
+    first_session = answer.value.json()
     panel = page.locator('[data-ca="panel"]')
     panel.wait_for(state="visible", timeout=10_000)
     # The greeting comes with the session's config (instantly from storage on later visits).
@@ -42,7 +42,8 @@ def test_a_visitor_asks_gets_the_answer_and_keeps_it_after_reload(sites, browser
     shot(page, "widget-answer.png")
 
     # The browser proves it is the same visitor with the secret it kept, so the server
-    # hands back its conversation (not only the copy the widget cached).
+    # hands back its conversation (not only the copy the widget cached): a conversation to
+    # restore brings the session at once.
     with page.expect_response(lambda r: r.url.endswith("/api/v2/widget/session")) as answer:
         page.reload()
     resumed = answer.value.json()

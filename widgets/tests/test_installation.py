@@ -118,7 +118,7 @@ def test_a_real_load_shows_up_under_its_domain(client: Client, agent: Agent) -> 
     assert [(h.host, h.loads) for h in shop.hosts] == [("shop.example.com", 1)]
     assert domains["*.example.org"].status == "waiting"
     assert domains["*.example.org"].sentence == (
-        "no load yet: open a page on any subdomain of example.org that has the snippet"
+        "no load yet: open the chat on a page of any subdomain of example.org that has the snippet"
     )
 
 

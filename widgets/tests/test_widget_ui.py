@@ -205,8 +205,9 @@ def test_two_tabs_stay_in_step(sites, browser) -> None:
     second = context.new_page()
     for page in (first, second):
         page.goto(sites.demo_url)
-        # The core mounts when the browser is idle; it listens to the other tabs from then on.
-        page.locator('[data-ca="panel"]').wait_for(state="attached", timeout=15_000)
+        page.locator('[data-ca="launcher"]').wait_for(state="visible", timeout=10_000)
+    # The second tab has no core yet; the first tab's open panel, stored, brings it in.
+    assert second.locator('[data-ca="panel"]').count() == 0
 
     open_panel(first)
     second.locator('[data-ca="panel"]').wait_for(state="visible", timeout=5_000)
@@ -268,9 +269,9 @@ def test_with_consent_first_nothing_is_stored_until_the_visitor_opens_the_chat(
 ) -> None:
     configure_widget(agent, features=["chat", "consent_first"])
     page, errors = visit(browser, sites)
+    page.locator('[data-ca="launcher"]').hover()  # the core comes in; still no consent
     page.locator('[data-ca="panel"]').wait_for(state="attached", timeout=15_000)
-    page.wait_for_function("() => window.CustomerAgent && true")
-    page.wait_for_timeout(1000)  # the session has come and gone
+    page.wait_for_timeout(1000)
     stored = "() => Object.keys(localStorage).filter(k => k.startsWith('ca:'))"
     assert page.evaluate(stored) == []
     assert page.evaluate("() => Object.keys(sessionStorage).length") == 0

@@ -140,8 +140,13 @@ function handle(frame) {
 
 // ---- the list -------------------------------------------------------------------------
 
+// Summaries come from several processes, a web process's in batches (conversations.inbox_feed),
+// so an older one may arrive after a newer one: it is dropped.
+const newer = (a, b) => !b || (Date.parse(a.updatedAt) || 0) >= (Date.parse(b.updatedAt) || 0);
+
 function upsert(conversation) {
   if (!conversation || !conversation.id) return;
+  if (!newer(conversation, state.conversations.get(conversation.id))) return;
   state.conversations.set(conversation.id, conversation);
   renderList();
   if (conversation.id === state.openId) renderHead(conversation);
@@ -232,8 +237,13 @@ function appendMessage(message) {
   const label = message.role === 'note' ? `Internal note${author ? ` · ${author}` : ''}` : message.role === 'staff' && author ? author : ROLE_LABEL[message.role] || message.role;
   const head = el('span', { class: 'ca-message-head' }, `${label} · ${when(message.createdAt)}`);
   item.append(head, el('span', { class: 'ca-message-text' }, String(message.text || '')));
+  const at = Date.parse(message.createdAt) || 0;
+  item.dataset.at = String(at);
   const transcript = part('transcript');
-  transcript.append(item);
+  // In time order, whichever arrived first (a question batched after its answer).
+  const after = (other) => Number(other.dataset.at || 0) > at;
+  const last = transcript.lastElementChild;
+  transcript.insertBefore(item, last && after(last) ? [...transcript.children].find(after) : null);
   transcript.scrollTop = transcript.scrollHeight;
 }
 

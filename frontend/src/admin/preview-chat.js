@@ -68,14 +68,20 @@ export function createPreviewChat({ config, onEvent, timers = globalThis, newId 
   }
 
   const done = () => Promise.resolve();
+  let started = false;
+  function start() {
+    started = true;
+    showConfig();
+    onEvent('status', 'online');
+    showMessages();
+    return done();
+  }
   return {
     state,
-    start() {
-      showConfig();
-      onEvent('status', 'online');
-      showMessages();
-      return done();
-    },
+    start,
+    wake: () => (started ? done() : start()),
+    hasWork: () => true, // the sample conversation shows at once, as a visitor's coming back
+
     configure(next) {
       current = next && typeof next === 'object' ? next : {};
       state.config = current;

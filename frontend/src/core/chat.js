@@ -66,6 +66,7 @@ export function createChat({
   let visitorTypingTimer = null;
   let visitorTypingSentAt = 0;
   let wantsLive = false;
+  let started = false; // a session was asked for: the visitor showed intent or has something to restore
   let pendingCsat = null; // the csat frame sent (or to send on the next session.ready) until acked
   const announced = new Set(); // ids already given to 'message' handlers
 
@@ -127,6 +128,7 @@ export function createChat({
 
   /** Gets a session, retrying network failures, rate limits and server errors. */
   function openSession() {
+    started = true;
     timers.clearTimeout(retryTimer);
     return requestSession().catch((error) => {
       if (!isRetryable(error)) return fail(error);
@@ -378,7 +380,7 @@ export function createChat({
     onEvent('sent', entry);
     stopTyping();
     // Not live yet: the entry goes out with the outbox flush after session.ready.
-    if (!connection.send({ type: 'message.send', clientId: entry.clientId, text: body })) connectIfNeeded();
+    if (!connection.send({ type: 'message.send', clientId: entry.clientId, text: body })) wake();
     return entry.clientId;
   }
 
@@ -421,6 +423,14 @@ export function createChat({
     onEvent('messages', { messages: [], fresh: [] });
   }
 
+  /** The session, once: on intent, or for something to restore. Until then the widget asks
+   * the platform for nothing. */
+  function wake() {
+    if (!started) return openSession();
+    connectIfNeeded();
+    return Promise.resolve();
+  }
+
   function resetSession() {
     connection.stop();
     timers.clearTimeout(renewTimer);
@@ -433,13 +443,17 @@ export function createChat({
   return {
     state,
     start: openSession,
+    wake,
+    /** A conversation (or its messages, kept from an earlier page view) or an unsent
+     * message to bring back: the session is needed at once. */
+    hasWork: () => !!state.conversationId || state.messages.length > 0 || outbox.list().length > 0,
     send,
     rate,
     typing,
     /** The panel is open: the visitor may talk, so be live. */
     goLive() {
       wantsLive = true;
-      connectIfNeeded();
+      wake();
     },
     reconnectNow: () => connection.reconnectNow(),
     /** A frame another tab's websocket received. */
@@ -453,17 +467,20 @@ export function createChat({
     /** A new session for the given customer. The same person keeps the browser's visitor
      * id, so their anonymous conversation joins them; another person starts afresh. */
     identify(next) {
+      const wasStarted = started;
       resetSession();
       if (isSomeoneElse(store.read('who'), pickIdentity(next))) forgetLocal();
       identity = pickIdentity(next);
-      return openSession();
+      // Before any intent the identity waits for the session the visitor's intent starts.
+      return wasStarted ? openSession() : Promise.resolve();
     },
     /** Forgets everything stored for this agent and starts over as a new anonymous visitor. */
     logout() {
+      const wasStarted = started;
       resetSession();
       forgetLocal();
       identity = {};
-      return openSession();
+      return wasStarted ? openSession() : Promise.resolve();
     },
     token: () => (session ? session.token : null),
   };

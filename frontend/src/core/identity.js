@@ -16,6 +16,17 @@ export function pickIdentity(source) {
   return identity;
 }
 
+/** The customer id a Shopify storefront exposes for its signed-in customer, if any. */
+export function shopifyCustomerId(w) {
+  const page = w.ShopifyAnalytics && w.ShopifyAnalytics.meta && w.ShopifyAnalytics.meta.page;
+  return (page && page.customerId) || (w.__st && w.__st.cid) || null;
+}
+
+/** The embed config with a Shopify storefront's signed-in customer as an unverified claim,
+ * unless the site identified someone itself (docs/identity.md shows how a store verifies it). */
+export const withStorefrontCustomer = (config, customerId) =>
+  customerId && !config.customer && !config.customerToken ? { ...config, customer: { id: String(customerId) } } : config;
+
 /** The `sub` of a JWT, read without verifying (the server verifies); '' if unreadable. */
 export function tokenSubject(token) {
   try {

@@ -1,6 +1,8 @@
 // The core, imported by the loader on intent. `mount(ctx)` builds the panel into the
-// loader's shadow root, starts the session and returns the controller that
-// window.CustomerAgent forwards to.
+// loader's shadow root and returns the controller that window.CustomerAgent forwards to.
+// The session starts only when it is needed: the visitor opens the chat or sends a
+// message, a proactive trigger fires, or there is a conversation or an unsent message to
+// restore. Imported on a hover or a focus, the core asks the platform for nothing.
 //
 // ctx = {
 //   base        platform origin, e.g. "https://chat.example.com"
@@ -11,6 +13,8 @@
 //   launcher    the launcher <button>
 //   api         window.CustomerAgent (identity fields are kept current on it)
 //   emit        (event, payload) => void, calls the handlers registered with api.on()
+//   published   the page config the loader read (GET /api/v2/widget/config/<agentId>), if
+//               it had arrived: {config, identityRequired, launcher, trigger}
 //   offline     only for the admin's preview (src/admin/preview.js), which runs this same
 //               core without a network: {storage, transport, makeChat, makeTabs} replace
 //               localStorage, the analytics beacon, createChat and createTabSync
@@ -21,14 +25,13 @@
 // event and the analytics beacon, and never thrown into the host page.
 
 import { createChat, MAX_MESSAGE_LENGTH } from './chat.js';
-import { pickIdentity } from './identity.js';
+import { pickIdentity, shopifyCustomerId, withStorefrontCustomer } from './identity.js';
 import { newClientId } from './ids.js';
 import { createStore } from './storage.js';
 import { pickStrings } from './strings.js';
 import { createTabSync } from './tabs.js';
 import { isLeftPosition, LAUNCHER_ICONS, launcherIconPath, themeMode, themeVariables } from './theme.js';
 import { beaconTransport, createTracker } from './tracker.js';
-import { watchTriggers } from './triggers.js';
 import { h } from './ui/dom.js';
 import { enhanceLauncher } from './ui/launcher.js';
 import { createPanel, PANEL_ID } from './ui/panel.js';
@@ -45,7 +48,7 @@ function browserStorage() {
 
 const hasFeature = (agentConfig, feature) => !!agentConfig && Array.isArray(agentConfig.features) && agentConfig.features.includes(feature);
 
-export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, api, emit, offline = {} }) {
+export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, api, emit, published, offline = {} }) {
   const { storage = browserStorage(), transport = beaconTransport, makeChat = createChat, makeTabs = createTabSync } = offline;
   // Nothing is written until we know the agent does not need consent first, unless this
   // visitor already has something stored (so storing was allowed before).
@@ -57,7 +60,9 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
   let wasOnline = false;
   let ready = false; // 'ready' and the 'load' event happen once, not on every renewed session
   let appliedVariables = [];
-  let stopTriggers = () => {};
+  let sessionConfig = null; // the config of the current session (the visitor's variant)
+  let triggered = false; // a proactive trigger fires once per page view
+  let triggerWaiting = false; // ...and shows once the session it started has answered
 
   const tracker = createTracker({ base, getToken: () => chat.token(), transport });
   function report(error) {
@@ -117,12 +122,16 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       store.write('config', agentConfig);
       setAvailable(true);
       panel.showError('');
+      sessionConfig = agentConfig;
       if (!ready) {
         ready = true;
         tracker.track('load', { url: location.href });
         for (const [experiment, variant] of Object.entries(variants)) tracker.track('exposure', { experiment, variant });
         emit('ready', { visitorId, conversationId, config: agentConfig, variants, customer });
-        startTriggers(agentConfig);
+      }
+      if (triggerWaiting) {
+        triggerWaiting = false;
+        showTrigger(agentConfig);
       }
       tracker.flush();
     },
@@ -167,7 +176,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
   const chat = makeChat({
     base,
     agentId,
-    identity: config,
+    identity: withStorefrontCustomer(config, shopifyCustomerId(window)),
     store,
     page: { href: location.href, referrer: document.referrer },
     fetchImpl: (...args) => fetch(...args),
@@ -205,32 +214,28 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     store.write('theme', { vars: variables, left, icon: icon === LAUNCHER_ICONS.chat ? undefined : icon });
   }
 
-  /** Proactive triggers: once per page view, never for a visitor who is chatting already. */
-  function startTriggers(agentConfig) {
-    const pageViews = (Number(store.read('views')) || 0) + 1;
-    store.write('views', pageViews);
+  /** A proactive trigger fired (the loader watched for its moment): start the session, then
+   * show the teaser or open the chat as the visitor's own config (their A/B variant) says. */
+  function trigger() {
+    if (triggered || panel.isOpen() || store.read('teased') || chat.state.conversationId) return;
+    triggered = true;
+    if (sessionConfig) return showTrigger(sessionConfig);
+    triggerWaiting = true;
+    chat.wake().catch(report);
+  }
+
+  function showTrigger(agentConfig) {
     const triggers = agentConfig.triggers;
-    // No settings at all (the default `{}`) means no trigger; `{action}` alone fires at once.
+    // A variant without triggers turns them off; a visitor who started chatting meanwhile is left alone.
     if (!triggers || !Object.keys(triggers).length || store.read('teased') || chat.state.conversationId || panel.isOpen()) return;
-    stopTriggers = watchTriggers({
-      triggers,
-      url: location.href,
-      pageViews,
-      win: window,
-      timers,
-      fire: guard(() => {
-        if (panel.isOpen()) return;
-        tracker.track('trigger', {});
-        if (triggers.action === 'open') open({ focus: false, byVisitor: false });
-        else teaser.show(agentConfig.greeting || t('chatWith', { name: agentConfig.name || t('defaultName') }));
-      }),
-    });
+    tracker.track('trigger', {});
+    if (triggers.action === 'open') open({ focus: false, byVisitor: false });
+    else teaser.show(agentConfig.greeting || t('chatWith', { name: agentConfig.name || t('defaultName') }));
   }
 
   function open({ focus = true, restored = false, synced = false, byVisitor = !restored && !synced } = {}) {
     if (panel.isOpen()) return;
     if (byVisitor) store.release(); // opening the chat is the interaction consent-first waits for
-    stopTriggers();
     teaser.hide();
     if (byVisitor) store.write('teased', true);
     panel.show();
@@ -272,14 +277,21 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     }
   }
 
-  // Paint what the last page view knew at once; the session answer refreshes it.
-  const cachedConfig = store.read('config');
+  // Paint what the last page view knew at once (or the published config the loader read);
+  // the session answer refreshes it.
+  const cachedConfig = store.read('config') || (published && published.config);
   if (cachedConfig && typeof cachedConfig === 'object') applyConfig(cachedConfig);
   else panel.setConfig({});
+  const verified = (identity) => !!(identity.customerToken || identity.userHash);
+  // An agent for verified customers only: no launcher for a guest (the loader hid it too).
+  const guestsHidden = !!(published && published.identityRequired);
+  if (guestsHidden && !verified(config)) setAvailable(false);
   // The visitor had the panel open on the previous page: keep it open, without stealing focus.
   if (store.read('open')) open({ focus: false, restored: true });
   panel.renderMessages(chat.state.messages, { follow: true });
-  chat.start().catch(report);
+  // A conversation or an unsent message to bring back needs the session now; otherwise it
+  // waits for intent (open, a message, a trigger).
+  if (chat.hasWork()) chat.wake().catch(report);
 
   window.addEventListener('online', guard(() => chat.reconnectNow()));
   document.addEventListener(
@@ -298,6 +310,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     identify: guard((identity) => {
       const next = pickIdentity(identity);
       setIdentityFields(next);
+      if (verified(next)) setAvailable(true); // the session it starts (now or on intent) confirms it
       chat.identify(next).catch(report);
     }),
     logout: guard(() => {
@@ -305,9 +318,11 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       unread = 0;
       launcherView.setUnread(0);
       setIdentityFields({});
+      if (guestsHidden) setAvailable(false);
       chat.logout().catch(report);
     }),
     sendMessage: guard(sendMessage),
     track: guard((name, metadata) => tracker.track(name, metadata)),
+    trigger: guard(trigger), // for the loader only: not on window.CustomerAgent
   };
 }

@@ -15,8 +15,8 @@ const QUEUED = ['close', 'track', ...WAKING];
 export function createApi(config, { wake, forget }) {
   const handlers = {};
   const queue = [];
-  let core = null;
-  let readyWith = null; // the 'ready' payload, once the widget is ready
+  let core;
+  let readyWith; // [the 'ready' payload], once the widget is ready
 
   const call = (handler, payload) => {
     try {

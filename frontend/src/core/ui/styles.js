@@ -85,7 +85,7 @@ padding:4px;background:var(--bg);color:var(--fg);border-radius:14px;box-shadow:0
 .tzt{flex:1;margin:0;padding:8px 4px 8px 10px;border:0;background:none;color:inherit;font:inherit;text-align:start;cursor:pointer}
 .tzx{color:var(--mute)}.tzx svg{width:16px;height:16px}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-.l{transition:transform .15s}.l:hover{transform:scale(1.06)}
+.l{transition:transform .15s}.l:hover{transform:scale(1.06)}.l:focus-visible{outline:3px solid var(--ca-primary,#4f46e5);outline-offset:3px}
 .l .ic-x{display:none}
 .l[aria-expanded=true] .ic-x{display:block}
 .l[aria-expanded=true] svg:not(.ic-x){display:none}
