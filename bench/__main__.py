@@ -14,19 +14,39 @@ from bench.llm import llm_status, llm_table, run_llm
 from bench.pii import run_pii
 from bench.procs import BenchSetupError, Proc
 from bench.ratelimit import ratelimit_table, run_ratelimit
+from bench.replies import replies_status, replies_table, run_replies
 from bench.report import pii_table, servers_table, sizes_table, write_json
 from bench.runner import Plan, run_servers, say
+from bench.scale import run_scale, scale_config, scale_status
+from bench.scale_report import scale_table
 from bench.session import SessionConfig
 from bench.sizes import run_sizes
 from bench.stack import SERVERS
 from bench.stats import machine_info, now_iso
+from bench.topology import TopologyConfig, run_topology, topology_table
 from bench.widget_perf import run_widget, widget_status, widget_table
 from bench.ws import WsConfig
 
-BENCHMARKS = ("sizes", "pii", "ratelimit", "session", "websocket", "widget", "llm", "analytics")
+BENCHMARKS = (
+    "sizes",
+    "pii",
+    "ratelimit",
+    "session",
+    "websocket",
+    "widget",
+    "llm",
+    "replies",
+    "analytics",
+    "scale",
+    "topology",
+)
 IN_PROCESS = ("sizes", "pii", "ratelimit")  # need no server
 # Start (and stop) their own platform: the demo site and a browser, or a model server.
-OWN_STACK = ("widget", "llm", "analytics")
+OWN_STACK = ("widget", "llm", "replies", "analytics", "scale", "topology")
+# `make bench-scale` (`--only scale`) takes minutes and a database of its own: not by default.
+# `--only topology` (the serving shapes, docs/operations.md) and `--only replies` (the answer
+# path at 100 messages/s on 1 and 2 Celery workers, services mode) take minutes too.
+DEFAULT_BENCHMARKS = [b for b in BENCHMARKS if b not in ("scale", "topology", "replies")]
 
 
 def _csv(allowed: tuple[str, ...]) -> Any:
@@ -52,12 +72,28 @@ def _bounded(low: int, high: int) -> Any:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--only", type=_csv(BENCHMARKS), default=list(BENCHMARKS))
+    parser.add_argument("--only", type=_csv(BENCHMARKS), default=DEFAULT_BENCHMARKS)
     parser.add_argument("--servers", type=_csv(SERVERS), default=list(SERVERS))
     parser.add_argument("--quick", action="store_true", help="small counts for a smoke run")
     parser.add_argument("--requests", type=_bounded(1, 20000), help="session requests")
+    parser.add_argument(
+        "--concurrency", type=_bounded(1, 256), help="concurrent session clients (default 32)"
+    )
+    parser.add_argument(
+        "--session-rate",
+        type=_bounded(1, 5000),
+        help="open loop: start session requests at this total rate (req/s) instead of "
+        "as fast as the clients are answered",
+    )
     parser.add_argument("--clients", type=_bounded(1, 500), help="websocket clients")
     parser.add_argument("--messages", type=_bounded(1, 50), help="messages per client")
+    scale = parser.add_argument_group("scale (make bench-scale)")
+    scale.add_argument("--sockets", type=_bounded(1, 20000), help="widgets held (default 1000)")
+    scale.add_argument("--duration", type=_bounded(1, 600), help="seconds of load (default 60)")
+    scale.add_argument("--rate", type=_bounded(1, 5000), help="messages/s offered (default 100)")
+    scale.add_argument("--storm-rate", type=_bounded(1, 2000), help="connects/s (default 200)")
+    scale.add_argument("--storm-seconds", type=_bounded(1, 60), help="storm length (default 5)")
+    scale.add_argument("--load-procs", type=_bounded(1, 16), help="load processes (default 2)")
     return parser.parse_args(argv)
 
 
@@ -66,8 +102,13 @@ def make_plan(args: argparse.Namespace) -> Plan:
     websocket = (
         WsConfig(clients=20, messages=2, cap_s=30, connect_cap_s=30) if args.quick else WsConfig()
     )
-    if args.requests:
-        session = SessionConfig(requests=args.requests, cap_s=session.cap_s)
+    if args.requests or args.concurrency or args.session_rate:
+        session = SessionConfig(
+            requests=args.requests or session.requests,
+            concurrency=args.concurrency or session.concurrency,
+            cap_s=session.cap_s,
+            rate=float(args.session_rate or 0),
+        )
     if args.clients or args.messages:
         websocket = WsConfig(
             clients=args.clients or websocket.clients,
@@ -120,6 +161,36 @@ def main(argv: list[str] | None = None) -> int:
         written.append(write_json(f"llm-{mode}", {"benchmark": "llm", **common, **llm}))
         lines += [*llm_table(llm), ""]
         status = max(status, llm_status(llm))
+    if "replies" in args.only:
+        replies = run_replies(quick=args.quick)
+        mode = replies.get("mode", "embedded")
+        written.append(write_json(f"replies-{mode}", {"benchmark": "replies", **common, **replies}))
+        lines += [*replies_table(replies), ""]
+        status = max(status, replies_status(replies))
+    if "scale" in args.only:
+        scale = run_scale(
+            scale_config(
+                quick=args.quick,
+                overrides={
+                    "sockets": args.sockets,
+                    "duration_s": args.duration,
+                    "rate": args.rate,
+                    "storm_rate": args.storm_rate,
+                    "storm_seconds": args.storm_seconds,
+                    "load_procs": args.load_procs,
+                },
+            )
+        )
+        written.append(write_json("scale", {"benchmark": "scale", **common, **scale}))
+        lines += [*scale_table(scale), ""]
+        status = max(status, scale_status(scale))
+    if "topology" in args.only:
+        shapes = run_topology(
+            TopologyConfig(rounds=1, duration_s=3) if args.quick else TopologyConfig()
+        )
+        written.append(write_json("topology", {"benchmark": "topology", **common, **shapes}))
+        lines += [*topology_table(shapes), ""]
+        status = max(status, 0 if shapes["ok"] else 2)
     if "analytics" in args.only:
         analytics = run_analytics(quick=args.quick)
         name = f"analytics-{analytics.get('mode', 'setup')}"

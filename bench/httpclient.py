@@ -22,8 +22,11 @@ class HttpResponse:
 class HttpConnection:
     """One persistent connection to host:port; reopened after errors or `Connection: close`."""
 
-    def __init__(self, host: str, port: int, timeout: float = 10.0) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = 10.0, local_addr: str | None = None
+    ) -> None:
         self.host, self.port, self.timeout = host, port, timeout
+        self.local_addr = (local_addr, 0) if local_addr else None  # a source address to bind
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
 
@@ -40,7 +43,9 @@ class HttpConnection:
         self, method: str, path: str, body: bytes, headers: dict[str, str] | None
     ) -> HttpResponse:
         if self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            self._reader, self._writer = await asyncio.open_connection(
+                self.host, self.port, local_addr=self.local_addr
+            )
         assert self._reader is not None
         lines = [
             f"{method} {path} HTTP/1.1",

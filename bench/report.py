@@ -20,6 +20,25 @@ SERVER_ROWS: dict[str, list[Row]] = {
         ("session  p99 ms", lambda r: r["latency_ms"]["p99"], "lower"),
         ("session  max ms", lambda r: r["latency_ms"]["max"], "lower"),
         ("session  server CPU s", lambda r: r.get("server_cpu_s"), "lower"),
+        (
+            "session  server CPU ms/req",
+            lambda r: _get(r, "vs_floor", "server_cpu_ms_per_request"),
+            "lower",
+        ),
+        ("floor    throughput req/s", lambda r: _get(r, "floor", "throughput_rps"), "higher"),
+        ("floor    p50 ms", lambda r: _get(r, "floor", "latency_ms", "p50"), "lower"),
+        ("floor    p99 ms", lambda r: _get(r, "floor", "latency_ms", "p99"), "lower"),
+        (
+            "floor    server CPU ms/req",
+            lambda r: _get(r, "vs_floor", "floor_server_cpu_ms_per_request"),
+            "lower",
+        ),
+        ("session / floor (>= 0.60)", lambda r: _get(r, "vs_floor", "throughput_share"), ""),
+        (
+            "session budget (p99 <= 25)",
+            lambda r: {True: "PASS", False: "FAIL"}.get(_get(r, "vs_floor", "pass"), "-"),
+            "",
+        ),
     ],
     "websocket": [
         (
@@ -42,6 +61,14 @@ SERVER_ROWS: dict[str, list[Row]] = {
         ("ws  server CPU s", lambda r: r.get("server_cpu_s"), "lower"),
     ],
 }
+
+
+def _get(result: dict[str, Any], *path: str) -> Any:
+    """A nested figure, or None where the run has none (e.g. no floor measured)."""
+    value: Any = result
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _cell(value: Any) -> str:

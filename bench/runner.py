@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.procs import BenchSetupError, Proc, cpu_seconds
-from bench.session import SessionConfig, run_session
+from bench.session import SessionConfig, run_session, session_vs_floor
 from bench.stack import Stack
 from bench.stats import load_average
 from bench.ws import WsConfig, run_ws, warm_up
@@ -84,6 +84,9 @@ def _run_one(stack: Stack, name: str, plan: Plan) -> dict[str, Any]:
             run["session"] = _measured(
                 server.proc, stack.worker, run_session(server.port, stack.agent_id, cfg)
             )
+            if cfg.floor and isinstance(run["session"], dict) and "error" not in run["session"]:
+                run["session"]["floor"] = _session_floor(stack, name, cfg)
+                run["session"]["vs_floor"] = session_vs_floor(run["session"])
         if "websocket" in plan.benchmarks:
             warm = _guarded(warm_up(server.port, stack.agent_id))
             if warm:
@@ -100,6 +103,22 @@ def _run_one(stack: Stack, name: str, plan: Plan) -> dict[str, Any]:
         run["server_log_problems"] = server.proc.log_problems()[:MAX_LOG_LINES]
         server.proc.stop()
     return run
+
+
+def _session_floor(stack: Stack, name: str, cfg: SessionConfig) -> dict[str, Any]:
+    """The same session load against the floor, served by the same server, in this run."""
+    say(f"{name}: floor x{cfg.requests} at concurrency {cfg.concurrency}")
+    try:
+        floor = stack.start_server(name, floor=True)
+    except BenchSetupError as exc:
+        return {"error": f"floor server did not start: {exc}"}
+    try:
+        result: dict[str, Any] = _measured(
+            floor.proc, None, run_session(floor.port, stack.agent_id, cfg)
+        )
+    finally:
+        floor.proc.stop()
+    return result
 
 
 def _measured(server: Proc, worker: Proc | None, coro: Any) -> Any:

@@ -29,7 +29,12 @@ AGENT_ID_CODE = (
     "print(a.public_id)"
 )
 SERVERS = ("uvicorn", "daphne")
-TUNING_PREFIXES = ("DATABASE_", "WIDGET_", "BEHIND_TLS_PROXY")
+TUNING_PREFIXES = ("DATABASE_", "WIDGET_", "BEHIND_TLS_PROXY", "RATE_LIMITS_")
+PRODUCT_ASGI_APP = "config.asgi:application"
+# The floor (bench.floor): the session's path answered by a trivial DRF view. Served by the
+# product's own entry point with the floor's settings, so HTTP goes through the very same
+# handler and middleware (config.asgi honours a DJANGO_SETTINGS_MODULE already set).
+FLOOR_SETTINGS = "bench.floor.settings"
 
 
 def _require_local(url: str, name: str) -> None:
@@ -210,17 +215,21 @@ class Stack:
         ]
         self.worker = self._spawn("celery", argv)
 
-    def _spawn(self, name: str, argv: list[str]) -> Proc:
-        proc = Proc(name, argv, self.env, self.workdir / f"{name}.log")
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> Proc:
+        proc = Proc(name, argv, env or self.env, self.workdir / f"{name}.log")
         self.started_pgids.append(proc.pgid)
         return proc
 
-    def start_server(self, name: str) -> Server:
+    def start_server(self, name: str, *, floor: bool = False) -> Server:
+        """One server process; `floor=True` serves the floor (bench.floor) instead of the
+        product, with the same settings and middleware."""
         port = free_port()
+        app = PRODUCT_ASGI_APP
+        env = {**self.env, "DJANGO_SETTINGS_MODULE": FLOOR_SETTINGS} if floor else self.env
         if name == "uvicorn":
             argv = [
                 str(VENV_BIN / "uvicorn"),
-                "config.asgi:application",
+                app,
                 "--no-proxy-headers",
                 "--host",
                 "127.0.0.1",
@@ -239,11 +248,11 @@ class Stack:
                 str(port),
                 "-v",
                 "0",
-                "config.asgi:application",
+                app,
             ]
         else:
             raise BenchSetupError(f"unknown server {name!r}; choose from {', '.join(SERVERS)}")
-        proc = self._spawn(name, argv)
+        proc = self._spawn(f"{name}-floor" if floor else name, argv, env)
         try:
             startup = wait_healthy(proc, port)
         except BaseException:

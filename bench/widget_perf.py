@@ -4,8 +4,10 @@ The platform runs as deployed (uvicorn, `DEBUG=false`, static files collected wi
 gzip variants, see `platform_application`), next to the demo customer site (`manage.py
 serve_demo`, another origin). Each run uses fresh browser contexts, so the HTTP cache is
 cold, then loads the page again in the same context (warm: a returning visitor, whose
-loader and core come from the cache and who has a visitor id and the agent's theme stored).
+loader comes from the cache and who has a visitor id and the agent's theme stored).
 The same page with the two snippet tags stripped is the baseline for main-thread long tasks.
+Two more fresh contexts show intent: one points at the launcher, pauses and clicks (the
+core is prefetched on hover), the other clicks at once.
 
 An init script, installed before any page script runs, records with `performance.now()`
 (milliseconds since navigation start):
@@ -13,10 +15,14 @@ An init script, installed before any page script runs, records with `performance
   root of `#customeragent-widget` has a box and passes `checkVisibility()`;
 - core ready: the widget's `ready` event (a handler registered the moment the loader turns
   `window.CustomerAgent` into the API; the core is in and the session answered);
-- long tasks: every `longtask` entry until the page is settled (500 ms after `load` and
-  250 ms after `ready`).
-Bytes are what the network delivered for the loader and the core (headers and encoded body,
-as Chromium counts them), zero when served from the cache.
+- click → chat ready: from the click on the launcher to the later of the panel being
+  visible and `ready`;
+- long tasks: every `longtask` entry until the page is settled (`IDLE_WINDOW_MS` after
+  `load` with no intent, and 250 ms after `ready` when the widget became ready).
+A page view's cost is every request the page made to the platform (method and path,
+headers and encoded body as Chromium counts them, websockets too) until it settled, split
+into those the network answered and those the HTTP cache did. Widget bytes are what the
+network delivered for the loader and the core, zero when served from the cache.
 """
 
 from __future__ import annotations
@@ -53,6 +59,11 @@ CHROMIUM_ARGS = [
 STATIC_ROOT_ENV = "CA_BENCH_STATIC_ROOT"
 GOAL_LAUNCHER_MS = 200.0  # launcher visible, after navigation start, on localhost (p50)
 GOAL_ADDED_LONG_TASK_MS = 0.0  # main-thread long-task time the widget adds (p50)
+GOAL_CLICK_READY_MS = 300.0  # click on the launcher → chat ready, after a hover (p50)
+GOAL_PAGE_VIEW_REQUESTS = 2  # a page view without intent: the loader and the config GET
+# A visitor doing nothing for this long after `load` shows no intent: the page view's cost.
+IDLE_WINDOW_MS = 1000
+HOVER_PAUSE_MS = 200  # pointing at the launcher, then clicking: a person's pace
 VIEWPORT = {"width": 1280, "height": 800}
 VISIT_TIMEOUT_MS = 15_000
 SNIPPET = re.compile(
@@ -65,7 +76,7 @@ WIDGET_SCRIPT = re.compile(rb"<script[^>]*widget\.js", re.S)
 @dataclass(frozen=True)
 class WidgetBenchConfig:
     runs: int = 15
-    cap_s: float = 45.0  # measuring stops after this long, whatever the count
+    cap_s: float = 75.0  # measuring stops after this long, whatever the count
 
 
 def platform_application() -> Any:
@@ -93,7 +104,7 @@ INIT_SCRIPT = """
   if (window.top !== window || window.__caBench) return;
   const b = (window.__caBench = {
     launcher: null, launcherInDom: null, apiAt: null, ready: null, load: null,
-    longTasks: [], longTaskSupported: true,
+    clickAt: null, panelAt: null, longTasks: [], longTaskSupported: true,
   });
   try {
     new PerformanceObserver((list) => {
@@ -103,6 +114,11 @@ INIT_SCRIPT = """
     b.longTaskSupported = false;
   }
   addEventListener('load', () => { b.load = performance.now(); });
+  // The click reaches the document retargeted to the widget's host element.
+  document.addEventListener('click', (e) => {
+    const host = e.target && e.target.id === 'customeragent-widget';
+    if (b.clickAt === null && host) b.clickAt = performance.now();
+  }, true);
 
   // The loader replaces the snippet's config object with the API: hear 'ready' from then on.
   let value;
@@ -119,31 +135,40 @@ INIT_SCRIPT = """
     },
   });
 
-  const launcher = () => {
+  const shadow = () => {
     const host = document.getElementById('customeragent-widget');
-    return host && host.shadowRoot && host.shadowRoot.querySelector('[data-ca=launcher]');
+    return host && host.shadowRoot;
   };
   const frame = () => {
-    const el = launcher();
-    if (el && el.isConnected) {
+    const root = shadow();
+    const el = root && root.querySelector('[data-ca=launcher]');
+    if (b.launcher === null && el && el.isConnected) {
       if (b.launcherInDom === null) b.launcherInDom = performance.now();
       const box = el.getBoundingClientRect();
       if (box.width > 0 && box.height > 0 && el.checkVisibility({ visibilityProperty: true })) {
         b.launcher = performance.now();
-        return;
       }
     }
-    if (performance.now() < 15000) requestAnimationFrame(frame);
+    const panel = root && root.querySelector('[data-ca=panel]');
+    const shown = panel && !panel.hidden && panel.checkVisibility();
+    if (b.clickAt !== null && b.panelAt === null && shown) b.panelAt = performance.now();
+    const watching = b.launcher === null || b.panelAt === null;
+    if (performance.now() < 15000 && watching) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
 
+  // Once the core is on its way, wait for it to be ready (a loader that imports it without
+  // intent, on idle, pays for the session too).
+  const coreSeen = () =>
+    performance.getEntriesByType('resource').some((e) => /\\/widget\\/core\\./.test(e.name));
   const settledAt = () =>
-    b.load === null || (b.apiAt !== null && b.ready === null)
+    b.load === null || (b.ready === null && coreSeen())
       ? Infinity
-      : Math.max(b.load + 500, b.ready === null ? 0 : b.ready + 250);
+      : Math.max(b.load + IDLE_WINDOW_MS, b.ready === null ? 0 : b.ready + 250);
   b.settled = () => performance.now() >= settledAt();
+  b.chatReady = () => b.clickAt !== null && b.panelAt !== null && b.ready !== null;
   b.report = () => {
-    const end = settledAt();
+    const end = b.clickAt === null ? settledAt() : Infinity;
     const tasks = b.longTasks.filter(([start]) => start <= end);
     const entries = performance.getEntriesByType('resource')
       .filter((e) => /\\/widget\\.js(\\?|$)|\\/widget\\/core\\./.test(e.name))
@@ -153,6 +178,9 @@ INIT_SCRIPT = """
     return {
       launcher_ms: b.launcher, launcher_in_dom_ms: b.launcherInDom, api_ms: b.apiAt,
       ready_ms: b.ready, load_ms: b.load, fcp_ms: paint ? paint.startTime : null,
+      click_ms: b.clickAt, panel_ms: b.panelAt,
+      click_to_ready_ms: b.clickAt === null || b.panelAt === null || b.ready === null
+        ? null : Math.max(b.panelAt, b.ready) - b.clickAt,
       long_task_ms: tasks.reduce((sum, [, d]) => sum + d, 0),
       long_task_count: tasks.length,
       blocking_ms: tasks.reduce((sum, [, d]) => sum + Math.max(0, d - 50), 0),
@@ -161,7 +189,7 @@ INIT_SCRIPT = """
     };
   };
 })();
-"""
+""".replace("IDLE_WINDOW_MS", str(IDLE_WINDOW_MS))
 
 
 def _is_widget_asset(url: str) -> str | None:
@@ -253,15 +281,67 @@ class _Sites:
         return problems
 
 
-def _visit(page: Any, url: str) -> dict[str, Any]:
-    """Navigate, wait until the page is settled, and return what the init script saw."""
-    requests: list[Any] = []
+class _Traffic:
+    """Every request a page makes to the platform while it is watched, websockets too."""
 
-    def finished(request: Any) -> None:
-        if _is_widget_asset(request.url):
-            requests.append(request)
+    def __init__(self, page: Any, platform: str) -> None:
+        self.page = page
+        self.platform = platform
+        self.requests: list[Any] = []
+        self.sockets: list[str] = []
+        page.on("request", self._request)
+        page.on("websocket", self._socket)
 
-    page.on("requestfinished", finished)
+    def _request(self, request: Any) -> None:
+        if request.url.startswith(self.platform):
+            self.requests.append(request)
+
+    def _socket(self, socket: Any) -> None:
+        if socket.url.replace("ws", "http", 1).startswith(self.platform):
+            self.sockets.append(urlsplit(socket.url).path)
+
+    def close(self) -> dict[str, Any]:
+        self.page.remove_listener("request", self._request)
+        self.page.remove_listener("websocket", self._socket)
+        network: list[str] = []
+        cached: list[str] = []
+        transferred = {"loader": 0, "core": 0, "all": 0}
+        encodings: dict[str, str] = {}
+        for request in self.requests:
+            name = f"{request.method} {urlsplit(request.url).path}"
+            try:
+                sizes = request.sizes()
+            except Exception:  # never answered (the page moved on): it still went out
+                network.append(name)
+                continue
+            delivered = int(sizes["responseBodySize"]) + int(sizes["responseHeadersSize"])
+            # Only a GET can come from the HTTP cache; a beacon's answer is never seen.
+            (cached if request.method == "GET" and delivered <= 0 else network).append(name)
+            transferred["all"] += max(0, delivered)
+            kind = _is_widget_asset(request.url)
+            if kind is None:
+                continue
+            transferred[kind] += max(0, delivered)
+            response = request.response()
+            if response is not None:
+                encodings[kind] = response.headers.get("content-encoding", "identity")
+        return {
+            "requests": network + [f"WS {path}" for path in self.sockets],
+            "from_cache": cached,
+            "bytes": {
+                "loader": transferred["loader"],
+                "core": transferred["core"],
+                "total": transferred["loader"] + transferred["core"],
+                "platform": transferred["all"],
+            },
+            "encodings": encodings,
+        }
+
+
+def _visit(page: Any, url: str, platform: str) -> dict[str, Any]:
+    """Navigate, wait until the page is settled (no intent shown), and return what the
+    init script saw and what the page asked of the platform."""
+    traffic = _Traffic(page, platform)
     try:
         page.goto(url, wait_until="load", timeout=VISIT_TIMEOUT_MS)
         page.wait_for_function(
@@ -269,21 +349,28 @@ def _visit(page: Any, url: str) -> dict[str, Any]:
         )
         result: dict[str, Any] = page.evaluate("() => window.__caBench.report()")
     finally:
-        page.remove_listener("requestfinished", finished)
-    transferred = {"loader": 0, "core": 0}
-    encodings: dict[str, str] = {}
-    for request in requests:
-        kind = _is_widget_asset(request.url)
-        if kind is None:
-            continue
-        sizes = request.sizes()
-        transferred[kind] += int(sizes["responseBodySize"]) + int(sizes["responseHeadersSize"])
-        response = request.response()
-        if response is not None:
-            encodings[kind] = response.headers.get("content-encoding", "identity")
-    result["bytes"] = {**transferred, "total": transferred["loader"] + transferred["core"]}
-    result["encodings"] = encodings
-    return result
+        result_traffic = traffic.close()
+    return {**result, **result_traffic}
+
+
+def _intent_visit(page: Any, url: str, platform: str, *, hover_ms: int) -> dict[str, Any]:
+    """A cold page view whose visitor points at the launcher, waits `hover_ms` and clicks;
+    done once the chat is ready (panel visible, session answered)."""
+    traffic = _Traffic(page, platform)
+    try:
+        page.goto(url, wait_until="load", timeout=VISIT_TIMEOUT_MS)
+        launcher = page.locator("[data-ca=launcher]")
+        launcher.wait_for(state="visible", timeout=VISIT_TIMEOUT_MS)
+        if hover_ms:
+            launcher.hover()
+            page.wait_for_timeout(hover_ms)
+        launcher.click()
+        page.wait_for_function("() => window.__caBench.chatReady()", timeout=VISIT_TIMEOUT_MS)
+        page.wait_for_timeout(250)  # what the widget sends right after (analytics)
+        result: dict[str, Any] = page.evaluate("() => window.__caBench.report()")
+    finally:
+        result_traffic = traffic.close()
+    return {**result, **result_traffic}
 
 
 def _without_snippet(demo_url: str) -> bytes:
@@ -328,30 +415,37 @@ def _bare_site(page: bytes) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def _one_run(browser: Any, demo_url: str, bare_url: str, bare_first: bool) -> dict[str, Any]:
-    """Cold and warm visits with the widget (one context), one visit without (another)."""
+def _one_run(
+    browser: Any, demo_url: str, bare_url: str, platform: str, bare_first: bool
+) -> dict[str, Any]:
+    """Cold and warm visits with the widget (one context), one visit without (another),
+    and two cold visits that click the launcher: after a hover, and at once."""
 
-    def bare() -> dict[str, Any]:
+    def fresh(visit: Any, **kwargs: Any) -> dict[str, Any]:
         context = browser.new_context(viewport=VIEWPORT)
         try:
             context.add_init_script(INIT_SCRIPT)
-            return _visit(context.new_page(), bare_url)
+            return dict(visit(context.new_page(), **kwargs))
         finally:
             context.close()
 
     run: dict[str, Any] = {}
     if bare_first:
-        run["bare"] = bare()
+        run["bare"] = fresh(_visit, url=bare_url, platform=platform)
     context = browser.new_context(viewport=VIEWPORT)
     try:
         context.add_init_script(INIT_SCRIPT)
         page = context.new_page()
-        run["cold"] = _visit(page, demo_url)
-        run["warm"] = _visit(page, demo_url)
+        run["cold"] = _visit(page, demo_url, platform)
+        run["warm"] = _visit(page, demo_url, platform)
     finally:
         context.close()
     if not bare_first:
-        run["bare"] = bare()
+        run["bare"] = fresh(_visit, url=bare_url, platform=platform)
+    run["hover_click"] = fresh(
+        _intent_visit, url=demo_url, platform=platform, hover_ms=HOVER_PAUSE_MS
+    )
+    run["click"] = fresh(_intent_visit, url=demo_url, platform=platform, hover_ms=0)
     return run
 
 
@@ -385,11 +479,32 @@ def _summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         metrics[f"widget_bytes_{visit}"] = _summary([r["bytes"]["total"] for r in rows])
         metrics[f"loader_bytes_{visit}"] = _summary([r["bytes"]["loader"] for r in rows])
         metrics[f"core_bytes_{visit}"] = _summary([r["bytes"]["core"] for r in rows])
+        metrics[f"page_view_requests_{visit}"] = _summary([len(r["requests"]) for r in rows])
+        metrics[f"page_view_bytes_{visit}"] = _summary([r["bytes"]["platform"] for r in rows])
+        metrics[f"page_view_sessions_{visit}"] = _summary(
+            [sum(name.endswith("/widget/session") for name in r["requests"]) for r in rows]
+        )
+    for visit in ("hover_click", "click"):
+        rows = [run[visit] for run in runs]
+        metrics[f"click_to_ready_ms_{visit}"] = _summary([r["click_to_ready_ms"] for r in rows])
+        metrics[f"requests_{visit}"] = _summary([len(r["requests"]) for r in rows])
+        metrics[f"bytes_{visit}"] = _summary([r["bytes"]["platform"] for r in rows])
     bare = [run["bare"] for run in runs]
     metrics["long_task_ms_without_widget"] = _summary([r["long_task_ms"] for r in bare])
     metrics["load_event_ms_without_widget"] = _summary([r["load_ms"] for r in bare])
     metrics["first_contentful_paint_ms_without_widget"] = _summary([r["fcp_ms"] for r in bare])
+    # What a page view without intent asked the platform for, e.g. {"GET /widget.js": 15}.
+    metrics["page_view_requests_seen_cold"] = _tally(run["cold"]["requests"] for run in runs)
+    metrics["page_view_requests_seen_warm"] = _tally(run["warm"]["requests"] for run in runs)
     return metrics
+
+
+def _tally(visits: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for requests in visits:
+        for name in requests:
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _goals(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -407,10 +522,22 @@ def _goals(metrics: dict[str, Any]) -> dict[str, Any]:
             "goal": f"p50 <= {GOAL_ADDED_LONG_TASK_MS:.0f} ms",
             "pass": added["p50"] is not None and added["p50"] <= GOAL_ADDED_LONG_TASK_MS,
         }
+        requests = metrics[f"page_view_requests_{visit}"]
+        goals[f"page_view_requests_{visit}"] = {
+            "goal": f"max <= {GOAL_PAGE_VIEW_REQUESTS}",
+            "pass": requests["max"] is not None and requests["max"] <= GOAL_PAGE_VIEW_REQUESTS,
+        }
+    ready = metrics["click_to_ready_ms_hover_click"]
+    goals["click_to_ready_hover_click"] = {
+        "goal": f"p50 <= {GOAL_CLICK_READY_MS:.0f} ms",
+        "pass": ready["p50"] is not None
+        and ready["missing"] == 0
+        and ready["p50"] <= GOAL_CLICK_READY_MS,
+    }
     return goals
 
 
-def _measure(demo_url: str, config: WidgetBenchConfig) -> dict[str, Any]:
+def _measure(demo_url: str, platform: str, config: WidgetBenchConfig) -> dict[str, Any]:
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
@@ -420,14 +547,15 @@ def _measure(demo_url: str, config: WidgetBenchConfig) -> dict[str, Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             chromium = browser.version
-            _one_run(browser, demo_url, bare_url, bare_first=False)  # unmeasured: warms the server
+            # Unmeasured: warms the server.
+            _one_run(browser, demo_url, bare_url, platform, bare_first=False)
             started = time.monotonic()
             for index in range(config.runs):
                 if time.monotonic() - started > config.cap_s:
                     failures.append(f"stopped after {index} runs: {config.cap_s:.0f}s cap")
                     break
                 try:
-                    runs.append(_one_run(browser, demo_url, bare_url, index % 2 == 1))
+                    runs.append(_one_run(browser, demo_url, bare_url, platform, index % 2 == 1))
                 except PlaywrightError as exc:
                     failures.append(f"run {index}: {str(exc).splitlines()[0][:300]}")
             measuring_s = round(time.monotonic() - started, 1)
@@ -446,7 +574,7 @@ def _measure(demo_url: str, config: WidgetBenchConfig) -> dict[str, Any]:
 def run_widget(quick: bool = False, config: WidgetBenchConfig | None = None) -> dict[str, Any]:
     """Start the stack, measure, tear everything down. `ok` is False when a goal is missed;
     `error` is set (and nothing measured) when set-up failed."""
-    config = config or (WidgetBenchConfig(runs=5, cap_s=20) if quick else WidgetBenchConfig())
+    config = config or (WidgetBenchConfig(runs=5, cap_s=30) if quick else WidgetBenchConfig())
     if not Path(CHROMIUM).exists():
         return {"ok": False, "setup_failed": True, "error": f"{CHROMIUM} is not installed"}
     result: dict[str, Any] = {"config": asdict(config), "chromium_args": CHROMIUM_ARGS}
@@ -464,7 +592,7 @@ def run_widget(quick: bool = False, config: WidgetBenchConfig | None = None) -> 
             server={"name": "uvicorn", "version": version("uvicorn"), "startup_s": sites.startup_s},
             load_average_before=load_average(),
         )
-        result.update(_measure(sites.demo_url, config))
+        result.update(_measure(sites.demo_url, sites.platform_url, config))
         result["load_average_after"] = load_average()
     except BenchSetupError as exc:
         result.update(ok=False, setup_failed=True, error=str(exc))
@@ -497,8 +625,8 @@ def widget_status(result: dict[str, Any]) -> int:
 TABLE_ROWS = [
     ("launcher visible ms, cold", "launcher_visible_ms_cold", "launcher_visible_cold"),
     ("launcher visible ms, warm", "launcher_visible_ms_warm", "launcher_visible_warm"),
-    ("core ready ms, cold", "core_ready_ms_cold", None),
-    ("core ready ms, warm", "core_ready_ms_warm", None),
+    ("core ready ms without intent, cold", "core_ready_ms_cold", None),
+    ("core ready ms without intent, warm", "core_ready_ms_warm", None),
     ("load event ms, no widget", "load_event_ms_without_widget", None),
     ("load event ms, widget cold", "load_event_ms_cold", None),
     ("first contentful paint ms, no widget", "first_contentful_paint_ms_without_widget", None),
@@ -507,11 +635,30 @@ TABLE_ROWS = [
     ("long tasks ms, widget cold", "long_task_ms_cold", None),
     ("long tasks ms added, cold", "long_task_ms_added_cold", "long_task_added_cold"),
     ("long tasks ms added, warm", "long_task_ms_added_warm", "long_task_added_warm"),
+    ("page view requests (no intent), cold", "page_view_requests_cold", "page_view_requests_cold"),
+    ("page view requests (no intent), warm", "page_view_requests_warm", "page_view_requests_warm"),
+    ("  sessions started, cold", "page_view_sessions_cold", None),
+    ("page view bytes (no intent), cold", "page_view_bytes_cold", None),
+    ("page view bytes (no intent), warm", "page_view_bytes_warm", None),
     ("widget bytes (loader+core), cold", "widget_bytes_cold", None),
     ("  loader bytes, cold", "loader_bytes_cold", None),
     ("  core bytes, cold", "core_bytes_cold", None),
     ("widget bytes (loader+core), warm", "widget_bytes_warm", None),
+    (
+        "click → chat ready ms, after a hover",
+        "click_to_ready_ms_hover_click",
+        "click_to_ready_hover_click",
+    ),
+    ("click → chat ready ms, no hover", "click_to_ready_ms_click", None),
+    ("  requests to chat ready, after a hover", "requests_hover_click", None),
+    ("  bytes to chat ready, after a hover", "bytes_hover_click", None),
 ]
+GOAL_CELLS = {
+    "launcher_visible": f"{GOAL_LAUNCHER_MS:.0f}",
+    "long_task_added": f"{GOAL_ADDED_LONG_TASK_MS:.0f}",
+    "page_view_requests": f"{GOAL_PAGE_VIEW_REQUESTS}",
+    "click_to_ready": f"{GOAL_CLICK_READY_MS:.0f}",
+}
 
 
 def _cell(value: Any) -> str:
@@ -532,7 +679,7 @@ def widget_table(result: dict[str, Any]) -> list[str]:
         row = metrics[key]
         goal, verdict = "", ""
         if goal_key:
-            goal = f"{GOAL_LAUNCHER_MS if 'launcher' in goal_key else GOAL_ADDED_LONG_TASK_MS:.0f}"
+            goal = next(cell for prefix, cell in GOAL_CELLS.items() if goal_key.startswith(prefix))
             verdict = "PASS" if goals[goal_key]["pass"] else "FAIL"
         missing = f"  ({row['missing']} missing)" if row.get("missing") else ""
         lines.append(
@@ -543,6 +690,11 @@ def widget_table(result: dict[str, Any]) -> list[str]:
         {f"{k}={v}" for run in result["runs"] for k, v in run["cold"]["encodings"].items()}
     )
     lines.append(f"  content-encoding (cold): {', '.join(encodings) or '-'}")
+    seen = metrics["page_view_requests_seen_cold"]
+    lines.append(
+        f"  asked for in {result['runs_done']} cold page views without intent: "
+        + (", ".join(f"{name} x{count}" for name, count in seen.items()) or "nothing")
+    )
     lines.append(f"  mode {result['mode']}: {result['mode_description']}")
     for failure in result.get("failures", []):
         lines.append(f"  {failure}")
