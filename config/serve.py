@@ -52,6 +52,9 @@ class ServeShape:
     web_workers: int
     celery_workers: int
     celery_threads: int
+    # Celery's INFO logs two lines per task ("received", "succeeded"): at 100 answers a
+    # second about 5 % of a worker's CPU. WARNING keeps failures and retries.
+    celery_log_level: str = "WARNING"
 
 
 def _count(environ: dict[str, str], name: str, default: int) -> int:
@@ -90,7 +93,17 @@ def shape_from(environ: dict[str, str], command: list[str]) -> ServeShape:
         web_workers=_count(environ, "WEB_WORKERS", 2),
         celery_workers=_count(environ, "CELERY_WORKERS", 1),
         celery_threads=_count(environ, "CELERY_THREADS", 8),
+        celery_log_level=_log_level(environ),
     )
+
+
+def _log_level(environ: dict[str, str]) -> str:
+    value = (environ.get("CELERY_LOG_LEVEL") or "WARNING").upper()
+    if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ServeConfigError(
+            f"Unexpected value CELERY_LOG_LEVEL={value!r}, use DEBUG, INFO, WARNING or ERROR"
+        )
+    return value
 
 
 def _split_bind(command: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -132,8 +145,10 @@ def supervisord_conf(shape: ServeShape, run_dir: Path, python: str) -> str:
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     # Every websocket is a file descriptor: raise the soft limit as far as allowed.
     open_files = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
-    worker = [celery, "-A", "config", "worker", "--loglevel=INFO", "--pool=threads"]
-    worker += [f"--concurrency={shape.celery_threads}", "-n", "worker%(process_num)d@%h"]
+    worker = [celery, "-A", "config", "worker", f"--loglevel={shape.celery_log_level}"]
+    worker += ["--pool=threads", f"--concurrency={shape.celery_threads}"]
+    # Gossip and mingle only chatter between workers (the Makefile's CELERY_WORKER_FLAGS).
+    worker += ["--without-gossip", "--without-mingle", "-n", "worker%(process_num)d@%h"]
     beat = [celery, "-A", "config", "beat", "--loglevel=INFO"]
     beat += ["--schedule", str(run_dir / "beat-schedule")]
     events = [python, "-m", "config.serve_events", str(run_dir)]

@@ -69,6 +69,16 @@ def test_the_web_processes_share_one_socket_and_keep_the_servers_flags() -> None
     assert "worker%(process_num)d@%%h" in conf  # Celery's %h survives supervisord
 
 
+def test_workers_log_warnings_unless_told_and_refuse_an_unknown_level() -> None:
+    quiet = supervisord_conf(shape_from(ENV, [*UVICORN, "--port", "8000"]), Path("/r"), "/py")
+    assert "--loglevel=WARNING" in _section(quiet, "worker")
+    assert "--without-gossip --without-mingle" in _section(quiet, "worker")
+    told = shape_from({**ENV, "CELERY_LOG_LEVEL": "info"}, [*UVICORN, "--port", "8000"])
+    assert "--loglevel=INFO" in _section(supervisord_conf(told, Path("/r"), "/py"), "worker")
+    with pytest.raises(ServeConfigError, match="CELERY_LOG_LEVEL='LOUD'"):
+        shape_from({**ENV, "CELERY_LOG_LEVEL": "loud"}, [*UVICORN, "--port", "8000"])
+
+
 def _section(conf: str, name: str) -> str:
     return conf.split(f"[program:{name}]", 1)[1].split("\n[", 1)[0]
 
