@@ -98,10 +98,11 @@ def shape_from(environ: dict[str, str], command: list[str]) -> ServeShape:
 
 
 def _log_level(environ: dict[str, str]) -> str:
-    value = (environ.get("CELERY_LOG_LEVEL") or "WARNING").upper()
+    # Not CELERY_LOG_LEVEL: Celery itself sets that one, to a number, in its processes.
+    value = (environ.get("WORKER_LOG_LEVEL") or "WARNING").upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ServeConfigError(
-            f"Unexpected value CELERY_LOG_LEVEL={value!r}, use DEBUG, INFO, WARNING or ERROR"
+            f"Unexpected value WORKER_LOG_LEVEL={value!r}, use DEBUG, INFO, WARNING or ERROR"
         )
     return value
 

@@ -73,10 +73,10 @@ def test_workers_log_warnings_unless_told_and_refuse_an_unknown_level() -> None:
     quiet = supervisord_conf(shape_from(ENV, [*UVICORN, "--port", "8000"]), Path("/r"), "/py")
     assert "--loglevel=WARNING" in _section(quiet, "worker")
     assert "--without-gossip --without-mingle" in _section(quiet, "worker")
-    told = shape_from({**ENV, "CELERY_LOG_LEVEL": "info"}, [*UVICORN, "--port", "8000"])
+    told = shape_from({**ENV, "WORKER_LOG_LEVEL": "info"}, [*UVICORN, "--port", "8000"])
     assert "--loglevel=INFO" in _section(supervisord_conf(told, Path("/r"), "/py"), "worker")
-    with pytest.raises(ServeConfigError, match="CELERY_LOG_LEVEL='LOUD'"):
-        shape_from({**ENV, "CELERY_LOG_LEVEL": "loud"}, [*UVICORN, "--port", "8000"])
+    with pytest.raises(ServeConfigError, match="WORKER_LOG_LEVEL='LOUD'"):
+        shape_from({**ENV, "WORKER_LOG_LEVEL": "loud"}, [*UVICORN, "--port", "8000"])
 
 
 def _section(conf: str, name: str) -> str:
