@@ -18,11 +18,9 @@ import contextlib
 import http.client
 import os
 import re
-import secrets
 import shlex
 import shutil
 import signal
-import string
 import subprocess
 import tempfile
 import time
@@ -41,7 +39,7 @@ from bench.procs import (
     run_manage,
 )
 from bench.scale_ledger import tcp_inodes, vmrss_kib
-from bench.stack import AGENT_ID_CODE, LOCAL_HOSTS, TUNING_PREFIXES
+from bench.stack import AGENT_ID_CODE, LOCAL_HOSTS, TUNING_PREFIXES, bench_env
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PRODUCT_APP = "config.asgi:application"
@@ -104,26 +102,12 @@ class ScaleStack:
             raise BenchSetupError("bench-scale needs PostgreSQL: DATABASE_URL=postgres://…")
         if (parts.hostname or "") not in LOCAL_HOSTS:
             raise BenchSetupError("DATABASE_URL must point at 127.0.0.1/localhost")
-        alphabet = string.ascii_letters + string.digits
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("LLM_", "CELERY_"))
-            and key not in ("DATABASE_URL", "DATABASE_TEST_NAME", "REDIS_URL", "PORT")
-        }
+        env = bench_env(key_prefix=f"ca-scale-{pid}", drop=("PORT",))
         workdir = Path(tempfile.mkdtemp(prefix=f"ca-scale-{pid}-"))
         (workdir / "prometheus").mkdir()
         env.update(
-            DEBUG="false",
-            SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(60)),
-            SECURE_SSL_REDIRECT="false",
-            ALLOWED_HOSTS="localhost,127.0.0.1",
-            LOG_LEVEL="WARNING",
-            DJANGO_SETTINGS_MODULE="config.settings",
-            REDIS_KEY_PREFIX=f"ca-scale-{pid}",
             RATE_LIMITS_ENABLED="false",  # the load comes from a few loopback addresses
             PROMETHEUS_MULTIPROC_DIR=str(workdir / "prometheus"),  # several web processes
-            PYTHONUNBUFFERED="1",
         )
         admin = urlunsplit((parts.scheme, parts.netloc, "/postgres", "", ""))
         return cls(env=env, workdir=workdir, pg_admin_url=admin)
@@ -515,22 +499,15 @@ def _proc_net_tcp() -> str:
 def git_revision() -> str:
     """The commit the run measured, marked `+dirty` when the tree has changes."""
     try:
-        rev = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=5,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],  # noqa: S607
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=5,
-        ).stdout.strip()
+        rev = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return rev + ("+dirty" if dirty else "")
+
+
+def _git(*args: str) -> str:
+    command = ["git", *args]
+    return subprocess.run(  # noqa: S603  (fixed git arguments)
+        command, cwd=ROOT, capture_output=True, text=True, check=False, timeout=5
+    ).stdout.strip()

@@ -43,6 +43,31 @@ def _require_local(url: str, name: str) -> None:
         raise BenchSetupError(f"{name} must point at 127.0.0.1/localhost for the bench")
 
 
+def bench_env(*, key_prefix: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """The environment a benchmarked platform runs with: the caller's, less what must not
+    leak into it (a configured LLM endpoint, Celery options, a dev database, `drop`), plus
+    production-like settings, a random SECRET_KEY and a Redis key prefix of its own.
+    Tuning knobs such as DATABASE_CONN_MAX_AGE pass through (see `Stack.tuning`)."""
+    alphabet = string.ascii_letters + string.digits
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("LLM_", "CELERY_"))
+        and key not in ("DATABASE_URL", "DATABASE_TEST_NAME", "REDIS_URL", *drop)
+    }
+    env.update(
+        DEBUG="false",
+        SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(60)),
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="localhost,127.0.0.1",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        REDIS_KEY_PREFIX=key_prefix,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
 @dataclass
 class Server:
     name: str
@@ -89,27 +114,9 @@ class Stack:
     def create(cls) -> Stack:
         pid = os.getpid()
         workdir = Path(tempfile.mkdtemp(prefix=f"ca-bench-{pid}-"))
-        alphabet = string.ascii_letters + string.digits
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            # Never let a configured LLM endpoint or a dev database leak into the bench;
-            # tuning knobs such as DATABASE_CONN_MAX_AGE pass through (see `tuning`).
-            if not key.startswith(("LLM_", "CELERY_"))
-            and key not in ("DATABASE_URL", "DATABASE_TEST_NAME", "REDIS_URL")
-        }
-        env.update(
-            DEBUG="false",
-            SECRET_KEY="".join(secrets.choice(alphabet) for _ in range(60)),
-            SECURE_SSL_REDIRECT="false",
-            ALLOWED_HOSTS="localhost,127.0.0.1",
-            LOG_LEVEL="WARNING",
-            DJANGO_SETTINGS_MODULE="config.settings",
-            REDIS_KEY_PREFIX=f"ca-bench-{pid}",
-            # The bench's model server listens on 127.0.0.1 (security.outbound).
-            LLM_ALLOW_PRIVATE_URLS="true",
-            PYTHONUNBUFFERED="1",
-        )
+        env = bench_env(key_prefix=f"ca-bench-{pid}")
+        # The bench's model server listens on 127.0.0.1 (security.outbound).
+        env["LLM_ALLOW_PRIVATE_URLS"] = "true"
         if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
             return cls("services", env, workdir, "PostgreSQL + Redis + Celery worker")
         path = Path(tempfile.gettempdir()) / f"ca-bench-{pid}.sqlite3"

@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import importlib
 import json
 import os
 import socket
 import struct
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import pytest
 import uvicorn
@@ -31,43 +28,13 @@ from conftest import SITE_ORIGIN
 from conversations.models import Conversation, Message
 from customers.sessions import session_token_issue
 from security.ids import new_visitor_id
-from security.tests.hostile.test_client_address import make_recipe_server_args
+from security.tests.hostile.test_client_address import served_like_with_servers
 from widgets.models import WidgetConfig
-from widgets.tests.live import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HISTORY = 300  # messages of ~3,500 characters: about 1 MB per replay
 BUFFER_BOUND = 256 * 1024  # the high-water mark (64 KiB) plus a page of frames, generously
-
-
-@contextlib.contextmanager
-def served_like_make_run() -> Iterator[tuple[int, list[uvicorn.Server]]]:
-    port = free_port()
-    cli = importlib.import_module("uvicorn.main")
-    servers: list[uvicorn.Server] = []
-
-    class RecordedServer(uvicorn.Server):
-        def __init__(self, config: uvicorn.Config) -> None:
-            super().__init__(config)
-            servers.append(self)
-
-    with mock.patch.object(cli, "Server", RecordedServer):
-        args = make_recipe_server_args("run", port)
-        thread = threading.Thread(
-            target=cli.main.main, kwargs={"args": args, "standalone_mode": False}, daemon=True
-        )
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not (servers and servers[0].started):
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError(f"uvicorn {' '.join(args)} did not start")
-            time.sleep(0.05)
-    try:
-        yield port, servers
-    finally:
-        servers[0].should_exit = True
-        thread.join(timeout=10)
 
 
 def client_frame(payload: dict[str, Any]) -> bytes:
@@ -157,7 +124,7 @@ def quick_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("quick_bounds")
 def test_a_client_that_never_reads_is_dropped_with_its_buffers(long_history) -> None:
     token, first_id = long_history
-    with served_like_make_run() as (port, servers):
+    with served_like_with_servers("run") as (port, servers):
         sock = open_raw_socket(port, token)
         try:
             flood_with_replays(sock, first_id)
@@ -175,7 +142,7 @@ def test_a_client_that_never_reads_is_dropped_with_its_buffers(long_history) -> 
 @pytest.mark.usefixtures("quick_bounds")
 def test_a_client_that_stalls_then_reads_gets_the_contract_close_4429(long_history) -> None:
     token, first_id = long_history
-    with served_like_make_run() as (port, servers):
+    with served_like_with_servers("run") as (port, servers):
         sock = open_raw_socket(port, token)
         try:
             flood_with_replays(sock, first_id)

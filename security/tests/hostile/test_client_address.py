@@ -73,6 +73,13 @@ def make_recipe_server_args(target: str, port: int) -> list[str]:
 def served_like(target: str) -> Iterator[int]:
     """uvicorn's own CLI entry point run with the recipe's arguments (in a thread, so it
     shares this test's database); yields the port."""
+    with served_like_with_servers(target) as (port, _servers):
+        yield port
+
+
+@contextmanager
+def served_like_with_servers(target: str) -> Iterator[tuple[int, list[uvicorn.Server]]]:
+    """`served_like`, yielding the running uvicorn servers too (to inspect their state)."""
     port = free_port()
     args = make_recipe_server_args(target, port)
     cli = importlib.import_module("uvicorn.main")
@@ -94,7 +101,7 @@ def served_like(target: str) -> Iterator[int]:
                 raise RuntimeError(f"uvicorn {' '.join(args)} did not start")
             time.sleep(0.05)
     try:
-        yield port
+        yield port, servers
     finally:
         servers[0].should_exit = True
         thread.join(timeout=10)
