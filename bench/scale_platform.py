@@ -39,7 +39,7 @@ from bench.procs import (
     run_manage,
 )
 from bench.scale_ledger import tcp_inodes, vmrss_kib
-from bench.stack import AGENT_ID_CODE, LOCAL_HOSTS, TUNING_PREFIXES, bench_env
+from bench.stack import AGENT_ID_CODE, LOCAL_HOSTS, TUNING_PREFIXES, bench_env, pg_execute
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 PRODUCT_APP = "config.asgi:application"
@@ -131,13 +131,7 @@ class ScaleStack:
         self.env["REDIS_URL"] = f"redis://127.0.0.1:{self.redis_port}/0"
 
     def _pg_execute(self, sql: str) -> None:
-        import psycopg
-
-        try:
-            with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(sql.encode())
-        except psycopg.Error as exc:
-            raise BenchSetupError(f"PostgreSQL: {exc}".strip()) from exc
+        pg_execute(self.pg_admin_url, sql)
 
     def _redis_start(self) -> None:
         binary = shutil.which("redis-server")

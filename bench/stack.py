@@ -43,6 +43,17 @@ def _require_local(url: str, name: str) -> None:
         raise BenchSetupError(f"{name} must point at 127.0.0.1/localhost for the bench")
 
 
+def pg_execute(admin_url: str, sql: str) -> None:
+    """One statement on the server's maintenance database (CREATE/DROP DATABASE)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.encode())
+    except psycopg.Error as exc:
+        raise BenchSetupError(f"PostgreSQL: {exc}".strip()) from exc
+
+
 def bench_env(*, key_prefix: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment a benchmarked platform runs with: the caller's, less what must not
     leak into it (a configured LLM endpoint, Celery options, a dev database, `drop`), plus
@@ -154,13 +165,7 @@ class Stack:
         self.description += f" (db {self.pg_database}, redis {self.redis_url})"
 
     def _pg_execute(self, sql: str) -> None:
-        import psycopg
-
-        try:
-            with psycopg.connect(self.pg_admin_url, autocommit=True, connect_timeout=5) as conn:
-                conn.execute(sql.encode())
-        except psycopg.Error as exc:
-            raise BenchSetupError(f"PostgreSQL: {exc}".strip()) from exc
+        pg_execute(self.pg_admin_url, sql)
 
     def _redis_claim(self, base_url: str) -> None:
         """Take the first free db number (14 first) and empty it, keeping the claim."""

@@ -20,29 +20,15 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from widgets.launcher_paint import LauncherPaint, launcher_paint
-from widgets.public_config import PublicConfig
+from widgets.public_config import PageConfig, PublicConfig
 from widgets.snapshots import WidgetSnapshot, widget_snapshot
 from widgets.triggers import TriggerPlan, trigger_plan
 
 # Rendered documents kept per process (a couple of KiB each).
 MAX_RENDERED = 2_000
-
-
-class PageConfig(TypedDict):
-    """The published config minus what only an open chat uses (the agent's CSS)."""
-
-    agentId: str
-    name: str
-    greeting: str
-    avatarUrl: str
-    theme: dict[str, Any]
-    position: str
-    features: list[str]
-    triggers: dict[str, Any]
-    starterPrompts: list[str]
 
 
 class PublicWidgetDocument(TypedDict):

@@ -10,17 +10,23 @@ from agents.models import Agent
 from widgets.models import WidgetConfig
 
 
-class PublicConfig(TypedDict):
+class PageConfig(TypedDict):
+    """The published config minus what only an open chat uses (the agent's CSS): what a
+    page view without intent is given (widgets.page_config)."""
+
     agentId: str
     name: str
     greeting: str
     avatarUrl: str
     theme: dict[str, Any]
     position: str
-    customCss: str
     features: list[str]
     triggers: dict[str, Any]
     starterPrompts: list[str]
+
+
+class PublicConfig(PageConfig):
+    customCss: str
 
 
 def public_config_of(agent: Agent, config: WidgetConfig | None) -> PublicConfig:
