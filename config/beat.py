@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 
-def beat_schedule(*, rollup_seconds: int) -> dict[str, dict[str, Any]]:
+def beat_schedule(*, rollup_seconds: int, sweep_seconds: int) -> dict[str, dict[str, Any]]:
     """Schedule name -> {task, schedule in seconds}."""
     return {
         "analytics-daily-event-counts": {
@@ -39,6 +39,11 @@ def beat_schedule(*, rollup_seconds: int) -> dict[str, dict[str, Any]]:
         "experiments-promote-winners": {
             "task": "widgets.tasks.promote_experiment_winners",
             "schedule": 15 * 60,
+        },
+        # Answers whose reply task was lost (docs/operations.md#faults).
+        "conversations-sweep-unanswered": {
+            "task": "conversations.tasks.sweep_unanswered",
+            "schedule": sweep_seconds,
         },
         # Expired staff refresh tokens and stale sign-in failures (docs/security.md).
         "security-prune-staff-sign-in-records": {

@@ -239,8 +239,16 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 90, minimum=2)
 ANALYTICS_ROLLUP_SECONDS = env_int("ANALYTICS_ROLLUP_SECONDS", 300, minimum=10)
 CELERY_TIMEZONE = "UTC"
+# Lost answers (conversations.recovery, docs/operations.md#faults): every REPLY_SWEEP_SECONDS
+# the visitor messages left unanswered for REPLY_SWEEP_AFTER_SECONDS (and sent within
+# REPLY_SWEEP_WINDOW_SECONDS) have their answer queued again.
+REPLY_SWEEP_SECONDS = env_int("REPLY_SWEEP_SECONDS", 10, minimum=1)
+REPLY_SWEEP_AFTER_SECONDS = env_int("REPLY_SWEEP_AFTER_SECONDS", 20, minimum=5)
+REPLY_SWEEP_WINDOW_SECONDS = env_int("REPLY_SWEEP_WINDOW_SECONDS", 24 * 60 * 60, minimum=60)
 # What beat runs when (config/beat.py); `make run` runs it in-process (embedded_beat).
-CELERY_BEAT_SCHEDULE = beat_schedule(rollup_seconds=ANALYTICS_ROLLUP_SECONDS)
+CELERY_BEAT_SCHEDULE = beat_schedule(
+    rollup_seconds=ANALYTICS_ROLLUP_SECONDS, sweep_seconds=REPLY_SWEEP_SECONDS
+)
 
 # --- Monitoring and alerts (docs/monitoring.md) ---------------------------------------
 # /metrics answers these client addresses (after TRUSTED_PROXIES) or the bearer token.

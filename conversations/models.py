@@ -127,7 +127,15 @@ class Message(models.Model):
                 name="uniq_message_client_id",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "id"], name="message_conv_order")]
+        indexes = [
+            models.Index(fields=["conversation", "id"], name="message_conv_order"),
+            # The sweep for lost answers reads recent visitor messages (conversations.recovery).
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(role="customer"),
+                name="message_customer_recent",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"

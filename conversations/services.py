@@ -23,6 +23,7 @@ from conversations.inbox_selectors import ConversationSummary, conversation_summ
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
+from conversations.recovery import reply_busy
 from conversations.task_queue import task_enqueue
 from customers.models import Customer
 from customers.profiles import customer_facts
@@ -341,7 +342,11 @@ def reply_generate(*, message_id: int) -> Message | None:
     stream = realtime.DeltaStream(
         agent_public_id=agent.public_id, owner_key=conversation.owner_key, message_id=answer_id
     )
-    with _typing(conversation, enabled=responder.shows_typing), responder_timed(agent.responder):
+    with (
+        reply_busy(message.pk, enabled=responder.shows_typing),
+        _typing(conversation, enabled=responder.shows_typing),
+        responder_timed(agent.responder),
+    ):
         reply = responder.respond(
             agent=agent,
             question=message.text,

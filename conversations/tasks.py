@@ -7,6 +7,7 @@ from celery.exceptions import Retry
 
 from conversations.greetings import greeting_refresh
 from conversations.handoff import handoff_after_failure
+from conversations.recovery import reply_sweep
 from conversations.services import reply_generate
 
 logger = logging.getLogger(__name__)
@@ -32,3 +33,9 @@ def reply_to_message(message_id: int) -> None:
 def greet_customer(agent_id: int, customer_id: int) -> None:
     """Compute a verified customer's personalized greeting and push it to their widgets."""
     greeting_refresh(agent_id=agent_id, customer_id=customer_id)
+
+
+@shared_task(ignore_result=True)
+def sweep_unanswered() -> None:
+    """Queue again the answers whose reply task was lost (conversations.recovery)."""
+    reply_sweep()

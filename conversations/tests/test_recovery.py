@@ -1,0 +1,186 @@
+"""The sweep for lost answers (conversations.recovery): a visitor message whose reply task
+was lost is answered once, whoever sweeps and however often; what a person holds, what
+is answered and what is still fresh is left alone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connections
+from django.utils import timezone
+
+from agents.models import Agent
+from conversations import recovery
+from conversations.handoff import system_message_add
+from conversations.models import Conversation, Message
+from conversations.recovery import questions_unanswered, reply_busy, reply_sweep
+from conversations.services import reply_generate
+from conversations.tasks import reply_to_message
+from security.ids import new_visitor_id
+
+OLD = timedelta(seconds=settings.REPLY_SWEEP_AFTER_SECONDS + 5)
+
+
+def lost_question(
+    agent: Agent, text: str = "How long does shipping take?", *, age: timedelta = OLD
+) -> Message:
+    """A visitor message stored and acknowledged whose reply task never ran."""
+    conversation = Conversation.objects.create(
+        agent=agent, visitor_id=new_visitor_id(), origin="https://shop.example.com"
+    )
+    message = Message.objects.create(
+        conversation=conversation, role=Message.Role.CUSTOMER, text=text, client_id="c-1"
+    )
+    Message.objects.filter(pk=message.pk).update(created_at=timezone.now() - age)
+    return message
+
+
+def answers_to(question: Message) -> list[Message]:
+    return list(
+        Message.objects.filter(
+            conversation=question.conversation, client_id=f"reply:{question.public_id}"
+        )
+    )
+
+
+def wait_for_answer(question: Message, timeout: float = 30) -> list[Message]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = answers_to(question)
+        if found:
+            return found
+        time.sleep(0.1)
+    return []
+
+
+@pytest.mark.django_db
+def test_only_lost_questions_are_found(agent: Agent) -> None:
+    lost = lost_question(agent)
+    fresh = lost_question(agent, age=timedelta(seconds=1))
+    ancient = lost_question(agent, age=timedelta(seconds=settings.REPLY_SWEEP_WINDOW_SECONDS + 60))
+    answered = lost_question(agent)
+    reply_generate(message_id=answered.pk)
+    with_a_person = lost_question(agent)
+    Conversation.objects.filter(pk=with_a_person.conversation_id).update(
+        status=Conversation.Status.WAITING
+    )
+    handed_back = lost_question(agent)  # a person had it, then gave it back to the bot
+    system_message_add(conversation=handed_back.conversation, text="The assistant is back.")
+    staff_answered = lost_question(agent)
+    Message.objects.create(
+        conversation=staff_answered.conversation, role=Message.Role.STAFF, text="On its way."
+    )
+
+    found = questions_unanswered(
+        older_than=timedelta(seconds=settings.REPLY_SWEEP_AFTER_SECONDS),
+        within=timedelta(seconds=settings.REPLY_SWEEP_WINDOW_SECONDS),
+        limit=100,
+    )
+
+    assert found == [lost.pk]
+    assert {fresh.pk, ancient.pk, answered.pk, with_a_person.pk} & set(found) == set()
+
+
+def test_a_lost_answer_is_queued_again_and_answered_once(agent: Agent, celery_worker: None) -> None:
+    question = lost_question(agent)
+
+    first = reply_sweep()
+    answers = wait_for_answer(question)
+
+    assert (first.found, first.queued) == (1, 1)
+    assert len(answers) == 1
+    assert answers[0].role == Message.Role.AGENT
+    assert "3-5 business days" in answers[0].text
+    # Answered: the next sweep finds nothing, and the lost task turning up late adds nothing.
+    assert reply_sweep().found == 0
+    reply_to_message.apply(args=(question.pk,))
+    assert len(answers_to(question)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_sweeps_queue_a_message_once_and_it_is_answered_once(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = lost_question(agent)
+    queued: list[int] = []
+    monkeypatch.setattr(recovery, "task_enqueue", lambda task, pk: queued.append(pk))
+    barrier = threading.Barrier(2)
+    results: list[recovery.SweepResult] = []
+
+    def sweep() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(reply_sweep())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert queued == [question.pk]
+    assert sorted((r.queued, r.claimed) for r in results) == [(0, 1), (1, 0)]
+
+    # Two workers answering it at once (the queued task and the lost one found again)
+    # store one answer.
+    barrier = threading.Barrier(2)
+
+    def answer() -> None:
+        try:
+            barrier.wait(timeout=10)
+            reply_generate(message_id=question.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=answer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(answers_to(question)) == 1
+
+
+@pytest.mark.django_db
+def test_a_message_being_answered_is_left_alone(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = lost_question(agent)
+    queued: list[int] = []
+    monkeypatch.setattr(recovery, "task_enqueue", lambda task, pk: queued.append(pk))
+
+    with reply_busy(question.pk, enabled=True):
+        during = reply_sweep()
+    after = reply_sweep()
+
+    assert (during.found, during.busy, during.queued) == (1, 1, 0)
+    assert (after.queued, queued) == (1, [question.pk])
+
+
+@pytest.mark.django_db
+def test_a_claim_expires_so_a_task_lost_twice_is_queued_again(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = lost_question(agent)
+    queued: list[Any] = []
+    monkeypatch.setattr(recovery, "task_enqueue", lambda task, pk: queued.append(pk))
+
+    reply_sweep()
+    assert reply_sweep().claimed == 1
+    cache.delete(recovery._claim_key(question.pk))  # as CLAIM_SECONDS later
+    reply_sweep()
+
+    assert queued == [question.pk, question.pk]
+
+
+def test_beat_runs_the_sweep_every_few_seconds() -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["conversations-sweep-unanswered"]
+    assert entry["task"] == "conversations.tasks.sweep_unanswered"
+    assert entry["schedule"] == settings.REPLY_SWEEP_SECONDS <= 30
