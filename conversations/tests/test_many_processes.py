@@ -14,16 +14,12 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -33,6 +29,7 @@ from customers.sessions import session_token_issue
 from security.ids import new_visitor_id
 from security.tests.hostile.test_client_address import make_recipe_server_args
 from widgets.tests.live import free_port
+from widgets.tests.web_process import BIN, ROOT, services_env, wait_listening
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -42,35 +39,14 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-START_S = 40.0
 FRAME_S = 20.0
-
-
-def _services_env() -> dict[str, str]:
-    """This test run's database and Redis db, for the processes it starts."""
-    db = connection.settings_dict
-    login = quote(db["USER"] or "") + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    url = f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_TEST_NAME",)}
-    env.update(
-        DATABASE_URL=url,
-        REDIS_URL=str(settings.REDIS_URL),
-        REDIS_KEY_PREFIX=settings.REDIS_KEY_PREFIX,
-        DEBUG="false",
-        SECURE_SSL_REDIRECT="false",
-        LOG_LEVEL="WARNING",
-        DATABASE_POOL_MAX_SIZE="4",
-    )
-    return env
 
 
 @contextlib.contextmanager
 def platform(webs: int = 2, workers: int = 2) -> Iterator[list[int]]:
     """`webs` uvicorn processes started as `make run` starts one, and `workers` Celery
     workers; yields the web ports once all answer."""
-    env = _services_env()
+    env = services_env()
     ports = [free_port() for _ in range(webs)]
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -82,7 +58,7 @@ def platform(webs: int = 2, workers: int = 2) -> Iterator[list[int]]:
             command += ["--concurrency=2", "--without-gossip", "--without-mingle"]
             command += ["--loglevel=WARNING", "-n", f"many-{os.getpid()}-{n}@%h"]
             procs.append(subprocess.Popen(command, cwd=ROOT, env=env))
-        _wait_listening(ports, procs)
+        wait_listening(ports, procs)
         yield ports
     finally:
         for proc in procs:
@@ -92,24 +68,6 @@ def platform(webs: int = 2, workers: int = 2) -> Iterator[list[int]]:
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
-
-
-def _wait_listening(ports: list[int], procs: list[subprocess.Popen[bytes]]) -> None:
-    import http.client
-
-    deadline = time.monotonic() + START_S
-    waiting = set(ports)
-    while waiting:
-        assert all(p.poll() is None for p in procs), "a process of the platform died"
-        assert time.monotonic() < deadline, f"web processes on {waiting} did not start"
-        for port in list(waiting):
-            with contextlib.suppress(OSError):
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    waiting.discard(port)
-                conn.close()
-        time.sleep(0.2)
 
 
 async def widget_tab(port: int, token: str) -> ClientConnection:

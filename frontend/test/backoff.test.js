@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rateLimitedDelay, reconnectDelay } from '../src/core/backoff.js';
+import { rateLimitedDelay, reconnectDelay, restartDelay } from '../src/core/backoff.js';
 
 const lowest = () => 0;
 const highest = () => 0.999999;
@@ -35,4 +35,12 @@ test('it spreads clients out instead of synchronising them', () => {
 test('it backs off longer after being rate limited', () => {
   assert.equal(rateLimitedDelay(0, { random: lowest }), 15000);
   assert.equal(rateLimitedDelay(20, { random: highest }), 60000);
+});
+
+test('after a server restart the first return is spread over 0.5 to 10 seconds', () => {
+  assert.equal(restartDelay({ random: lowest }), 500);
+  assert.equal(restartDelay({ random: highest }), 10000);
+  const delays = Array.from({ length: 200 }, () => restartDelay());
+  assert.ok(delays.every((delay) => delay >= 500 && delay <= 10000));
+  assert.ok(Math.max(...delays) - Math.min(...delays) > 5000, 'spread over the window');
 });

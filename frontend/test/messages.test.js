@@ -72,6 +72,25 @@ test('it orders confirmed messages by server time and keeps pending ones last', 
   assert.deepEqual(list.map(messageKey), ['m1', 'm2', 'c1']);
 });
 
+test('messages stored in the same millisecond keep the server order, whatever order they arrive in', () => {
+  // The agent's answer and the handoff notice written right after it, as one tab gets them
+  // live and another from a sync (or from the first tab) the other way round.
+  const answer = agent('msg_z', "I'm not sure.", '2025-01-01T10:00:00.123400Z');
+  const notice = { ...agent('msg_a', 'Connecting you with a person…', '2025-01-01T10:00:00.1239Z'), role: 'system' };
+  const tabA = mergeMessages([], [answer, notice]);
+  const tabB = mergeMessages([], [notice, answer]);
+  assert.deepEqual(tabA.map(messageKey), ['msg_z', 'msg_a']);
+  assert.deepEqual(tabB.map(messageKey), ['msg_z', 'msg_a']);
+});
+
+test('messages with the very same time are ordered by id, the same in every tab', () => {
+  const at = '2025-01-01T10:00:00.123456Z';
+  const first = mergeMessages([], [agent('m2', 'b', at), agent('m1', 'a', at)]);
+  const second = mergeMessages([], [agent('m1', 'a', at), agent('m2', 'b', at)]);
+  assert.deepEqual(first.map(messageKey), ['m1', 'm2']);
+  assert.deepEqual(second.map(messageKey), ['m1', 'm2']);
+});
+
 test('streamed chunks build up a message that the final frame replaces', () => {
   let list = applyDelta([], { id: 'm3', delta: 'We ship ' });
   list = applyDelta(list, { id: 'm3', delta: 'in 3-5 days' });

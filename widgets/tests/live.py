@@ -41,10 +41,8 @@ def fresh_application() -> Any:
     return ProtocolTypeRouter({"http": http, "websocket": URLRouter(websocket_urlpatterns)})
 
 
-@contextmanager
-def live_platform() -> Iterator[str]:
-    application = fresh_application()
-    port = free_port()
+def serve_in_thread(application: Any, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    """uvicorn serving `application` on 127.0.0.1:`port` in a daemon thread, once it listens."""
     server = uvicorn.Server(
         uvicorn.Config(
             application,
@@ -62,28 +60,42 @@ def live_platform() -> Iterator[str]:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the platform did not start")
         time.sleep(0.05)
+    return server, thread
+
+
+@contextmanager
+def live_platform() -> Iterator[str]:
+    server, thread = serve_in_thread(fresh_application(), free_port())
     try:
-        yield f"http://localhost:{port}"
+        yield f"http://localhost:{server.config.port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
 
 
 @contextmanager
+def demo_site(
+    agent_id: str, platform_url: str, signing_key: DemoSigningKey | None = None
+) -> Iterator[str]:
+    """The demo customer site embedding `agent_id` from `platform_url`; yields its URL."""
+    port = free_port()
+    demo = demo_server(
+        host="127.0.0.1",
+        port=port,
+        agent_id=agent_id,
+        platform_url=platform_url,
+        signing_key=signing_key,
+    )
+    thread = threading.Thread(target=demo.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.shutdown()
+        demo.server_close()
+
+
+@contextmanager
 def live_sites(agent_id: str, signing_key: DemoSigningKey | None = None) -> Iterator[LiveSites]:
-    with live_platform() as platform_url:
-        port = free_port()
-        demo = demo_server(
-            host="127.0.0.1",
-            port=port,
-            agent_id=agent_id,
-            platform_url=platform_url,
-            signing_key=signing_key,
-        )
-        thread = threading.Thread(target=demo.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield LiveSites(platform_url=platform_url, demo_url=f"http://127.0.0.1:{port}/")
-        finally:
-            demo.shutdown()
-            demo.server_close()
+    with live_platform() as platform_url, demo_site(agent_id, platform_url, signing_key) as demo:
+        yield LiveSites(platform_url=platform_url, demo_url=demo)

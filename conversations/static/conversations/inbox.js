@@ -8,6 +8,9 @@ const part = (name) => document.querySelector(`[data-inbox="${name}"]`);
 const TYPING_THROTTLE_MS = 3000; // "still typing" at most this often
 const TYPING_IDLE_MS = 4000; // no key for this long: stopped typing
 const VISITOR_TYPING_TTL_MS = 7000; // a lost "stopped" frame must not leave the dots forever
+const RECONNECT_BASE_MS = 500;
+const RECONNECT_MAX_MS = 30000;
+const RATE_LIMITED_MIN_MS = 15000; // 4429 asks for fewer attempts, not faster ones
 const RANK = { waiting: 0, assigned: 1, bot: 2, resolved: 3 };
 const ROLE_LABEL = { customer: 'Visitor', agent: 'Agent (bot)', system: 'System', staff: 'Staff', note: 'Internal note' };
 const PREVIEW_PREFIX = { note: 'Note: ', staff: 'Staff: ', agent: 'Bot: ', system: '— ' };
@@ -31,8 +34,9 @@ const state = {
   typingSentAt: 0,
   typingTimer: 0,
   visitorTypingTimer: 0,
-  // Replies and notes sent but not yet confirmed ('done'), by client id: sent again, with
-  // the same id, after a reconnect, so a dropped connection neither loses nor doubles one.
+  // Replies and notes not yet confirmed ('done'), by client id, whether they went out or
+  // were written while reconnecting: sent again, with the same id, once the inbox is live,
+  // so a dropped connection neither loses nor doubles one.
   pending: new Map(),
 };
 
@@ -66,14 +70,21 @@ function setConnection(text) {
   part('connection').textContent = text;
 }
 
+/**
+ * The wait before reconnect number `attempt`: doubling from 0.5 s up to 30 s with equal
+ * jitter (half fixed, half random), as the widget's (frontend/src/core/backoff.js), so the
+ * inboxes of a restarted web process do not all come back in the same instant.
+ */
+function reconnectDelay(attempt, rateLimited) {
+  const ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * 2 ** Math.min(attempt, 20));
+  const delay = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  return rateLimited ? Math.max(RATE_LIMITED_MIN_MS, delay) : delay;
+}
+
 function connect() {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const socket = new WebSocket(`${scheme}//${location.host}${root.dataset.socketPath}`);
   state.socket = socket;
-  socket.addEventListener('open', () => {
-    state.retries = 0;
-    setConnection('live');
-  });
   socket.addEventListener('message', (event) => {
     let frame;
     try {
@@ -90,16 +101,19 @@ function connect() {
       return;
     }
     setConnection('reconnecting…');
-    const delay = Math.min(30000, 500 * 2 ** state.retries++);
-    window.setTimeout(connect, delay);
+    window.setTimeout(connect, reconnectDelay(state.retries++, event.code === 4429));
   });
 }
 
+/** Sends a frame if the socket is open; false means it was not sent. */
+function transmit(frame) {
+  if (!state.socket || state.socket.readyState !== WebSocket.OPEN) return false;
+  state.socket.send(JSON.stringify(frame));
+  return true;
+}
+
 function send(frame) {
-  if (state.socket && state.socket.readyState === WebSocket.OPEN) {
-    state.socket.send(JSON.stringify(frame));
-    return true;
-  }
+  if (transmit(frame)) return true;
   showError('Not connected; try again in a moment.');
   return false;
 }
@@ -107,10 +121,16 @@ function send(frame) {
 function handle(frame) {
   switch (frame.type) {
     case 'inbox.ready':
-      for (const pending of state.pending.values()) send(pending);
+      // Only now is the inbox back (an accepted socket may still be refused): the backoff
+      // starts afresh, and what was not confirmed goes out before the open conversation is
+      // read again, so the transcript re-read below already has it.
+      state.retries = 0;
+      setConnection('live');
+      for (const pending of state.pending.values()) transmit(pending);
       state.me = frame.user;
       state.conversations = new Map((frame.conversations || []).map((c) => [c.id, c]));
       renderList();
+      // The open conversation is read again: what was written while the inbox was away.
       if (state.openId || location.hash.length > 1) open(state.openId || decodeURIComponent(location.hash.slice(1)));
       return;
     case 'conversation':
@@ -128,10 +148,9 @@ function handle(frame) {
     case 'conversation.detail':
       return renderDetail(frame);
     case 'done':
-      if (frame.ref) state.pending.delete(frame.ref);
-      return undefined;
+      return confirmed(frame.ref, frame.message);
     case 'error':
-      if (frame.ref) state.pending.delete(frame.ref); // refused: resending will not help
+      refused(frame.ref); // resending will not help
       return showError(frame.message || frame.code);
     default:
       return undefined; // frames from a newer server need nothing here
@@ -205,6 +224,7 @@ function renderDetail(detail) {
   state.shown = new Set();
   part('transcript').replaceChildren();
   for (const message of detail.messages || []) appendMessage(message);
+  for (const frame of state.pending.values()) showPending(frame);
   showVisitorTyping(false);
   renderHead(conversation);
   renderCustomer(detail);
@@ -245,6 +265,40 @@ function appendMessage(message) {
   const last = transcript.lastElementChild;
   transcript.insertBefore(item, last && after(last) ? [...transcript.children].find(after) : null);
   transcript.scrollTop = transcript.scrollHeight;
+}
+
+/** A reply or note not confirmed yet, under the transcript until the server has it. */
+function showPending(frame) {
+  if (frame.conversationId !== state.openId) return;
+  const label = frame.type === 'note' ? 'Internal note' : 'You';
+  const item = el('li', { class: 'ca-message', 'data-role': frame.type === 'note' ? 'note' : 'staff', 'data-state': 'sending' });
+  item.dataset.clientId = frame.clientId;
+  item.dataset.at = 'Infinity'; // stays below every stored message
+  item.append(el('span', { class: 'ca-message-head' }, `${label} · sending…`), el('span', { class: 'ca-message-text' }, frame.text));
+  part('transcript').append(item);
+}
+
+/** The pending reply or note with that ref, taken off the list and the screen (or null). */
+function takePending(ref) {
+  const frame = ref && state.pending.get(ref);
+  if (!frame) return null;
+  state.pending.delete(ref);
+  const item = [...part('transcript').children].find((shown) => shown.dataset.clientId === frame.clientId);
+  if (item) item.remove();
+  return frame;
+}
+
+/** A command's 'done': a reply or note with that ref is stored (`message`) and shown. */
+function confirmed(ref, message) {
+  const frame = takePending(ref);
+  if (frame && frame.conversationId === state.openId) appendMessage(message);
+}
+
+/** Refused for good: the text goes back to the box rather than being lost. */
+function refused(ref) {
+  const frame = takePending(ref);
+  const box = part('text');
+  if (frame && !box.value && frame.conversationId === state.openId) box.value = frame.text;
 }
 
 function renderCustomer(detail) {
@@ -294,16 +348,19 @@ function command(type, extra = {}) {
   return send({ type, conversationId: state.openId, ...extra });
 }
 
+// Typing is worth nothing later, so it is dropped quietly while reconnecting.
+const typingFrame = (typing) => transmit({ type: 'typing', conversationId: state.openId, state: typing });
+
 function typing() {
   if (!state.openId) return;
-  if (Date.now() - state.typingSentAt > TYPING_THROTTLE_MS && command('typing', { state: true })) state.typingSentAt = Date.now();
+  if (Date.now() - state.typingSentAt > TYPING_THROTTLE_MS && typingFrame(true)) state.typingSentAt = Date.now();
   window.clearTimeout(state.typingTimer);
   state.typingTimer = window.setTimeout(stopTyping, TYPING_IDLE_MS);
 }
 
 function stopTyping() {
   window.clearTimeout(state.typingTimer);
-  if (state.typingSentAt && state.openId) command('typing', { state: false });
+  if (state.typingSentAt && state.openId) typingFrame(false);
   state.typingSentAt = 0;
 }
 
@@ -314,11 +371,11 @@ function submit(kind) {
   const clientId = newClientId();
   const frame = { type: kind, conversationId: state.openId, text, clientId, ref: clientId };
   showError('');
-  if (send(frame)) {
-    state.pending.set(clientId, frame);
-    box.value = '';
-    stopTyping();
-  }
+  state.pending.set(clientId, frame);
+  showPending(frame);
+  box.value = '';
+  stopTyping();
+  transmit(frame); // while reconnecting it goes out with the others on inbox.ready
 }
 
 function wire() {

@@ -5,6 +5,9 @@ export const MAX_DELAY_MS = 30000;
 // A server that says "rate limited" is asking for fewer attempts, not faster ones.
 export const RATE_LIMITED_MIN_DELAY_MS = 15000;
 export const RATE_LIMITED_MAX_DELAY_MS = 60000;
+// A server that restarts (1012) or goes away (1001) drops every socket it holds in the same
+// instant: the first return is spread over this window, not over the first backoff step.
+export const RESTART_SPREAD_MS = 10000;
 
 /**
  * Delay before retry number `attempt` (0-based): doubling from 0.5 s up to 30 s, with
@@ -21,4 +24,9 @@ export function reconnectDelay(attempt, { base = BASE_DELAY_MS, cap = MAX_DELAY_
 export function rateLimitedDelay(attempt, { random = Math.random } = {}) {
   const delay = reconnectDelay(attempt, { cap: RATE_LIMITED_MAX_DELAY_MS, random });
   return Math.max(RATE_LIMITED_MIN_DELAY_MS, delay);
+}
+
+/** The first wait after the server announced its restart: anywhere from 0.5 s to 10 s. */
+export function restartDelay({ random = Math.random } = {}) {
+  return Math.round(BASE_DELAY_MS + random() * (RESTART_SPREAD_MS - BASE_DELAY_MS));
 }

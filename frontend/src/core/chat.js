@@ -349,8 +349,12 @@ export function createChat({
       state.messages = state.messages.filter((m) => !m.streaming);
       onEvent('messages', { messages: state.messages, fresh: [] });
     }
+    // Replay what was missed while away. With nothing confirmed on screen but a
+    // conversation on the server (its first message was stored, the ack lost with the
+    // connection), the latest page brings that message and any answer written meanwhile.
     const after = lastConfirmedId(state.messages);
     if (after) connection.send({ type: 'sync', after });
+    else if (frame.conversationId) connection.send({ type: 'sync' });
     // Resend everything unacknowledged with its original clientId; the server deduplicates.
     for (const entry of outbox.list()) {
       connection.send({ type: 'message.send', clientId: entry.clientId, text: entry.text });
@@ -428,6 +432,7 @@ export function createChat({
   function wake() {
     if (!started) return openSession();
     connectIfNeeded();
+    connection.reconnectNow(); // someone is here: no reason to sit out a reconnect wait
     return Promise.resolve();
   }
 

@@ -147,8 +147,10 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
     },
     status(status) {
       if (status === 'online') wasOnline = true;
-      // Say nothing on the first connect; only a lost connection is worth mentioning.
-      panel.setStatus(status === 'offline' && wasOnline ? t('reconnecting') : status === 'online' ? t('online') : '');
+      // Say nothing on the first connect; only a lost connection is worth mentioning, and
+      // it stays said through every attempt until the server lets us in again.
+      const away = wasOnline && (status === 'offline' || status === 'connecting');
+      panel.setStatus(away ? t('reconnecting') : status === 'online' ? t('online') : '');
     },
     typing: (typing) => panel.setTyping(typing),
     error({ code, message, fatal }) {

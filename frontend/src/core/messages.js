@@ -69,20 +69,27 @@ function normalizeCards(raws) {
     });
 }
 
+// Server time to the microsecond the server writes: Date.parse stops at the millisecond,
+// and two messages stored within one (an answer and the handoff notice after it) must not
+// be left to arrival order, which differs from tab to tab and after a sync.
 const time = (m) => {
   const t = Date.parse(m.createdAt);
-  return Number.isNaN(t) ? Infinity : t;
+  const micros = /\.\d{3}(\d{1,3})/.exec(m.createdAt);
+  return Number.isNaN(t) ? Infinity : t + (micros ? micros[1].padEnd(3, '0') / 1000 : 0);
 };
 
-/** Confirmed messages by server time, then pending ones in the order they were written. */
+/** Confirmed messages by server time (then id: the same order in every tab), then
+ * pending ones in the order they were written. */
 export function sortMessages(list) {
   return list
     .map((message, index) => [message, index])
     .sort(([a, i], [b, j]) => {
       const pending = (a.id ? 0 : 1) - (b.id ? 0 : 1);
-      if (pending) return pending;
-      const byTime = a.id ? time(a) - time(b) : 0;
-      return byTime || i - j; // NaN (both unknown) and ties keep arrival order
+      if (pending || !a.id) return pending || i - j;
+      const byTime = time(a) - time(b);
+      if (byTime) return byTime;
+      // NaN: neither time is known yet (still streaming), so arrival order for now.
+      return Number.isNaN(byTime) ? i - j : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
     })
     .map(([message]) => message);
 }

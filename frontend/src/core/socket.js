@@ -2,12 +2,14 @@
 // gives up on 4403. The token goes in the subprotocol list, never in the URL (URLs end up
 // in proxy and server logs).
 
-import { rateLimitedDelay, reconnectDelay } from './backoff.js';
+import { rateLimitedDelay, reconnectDelay, restartDelay } from './backoff.js';
 
 export const PROTOCOL = 'customeragent.v2';
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_RATE_LIMITED = 4429;
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_SERVICE_RESTART = 1012;
 const OPEN = 1;
 
 /**
@@ -99,6 +101,9 @@ export function createConnection({
       );
     } else if (code === CLOSE_RATE_LIMITED) {
       schedule(rateLimitedDelay(attempt++, { random }));
+    } else if ((code === CLOSE_SERVICE_RESTART || code === CLOSE_GOING_AWAY) && !attempt) {
+      attempt++;
+      schedule(restartDelay({ random }));
     } else {
       schedule(reconnectDelay(attempt++, { random }));
     }
@@ -126,9 +131,10 @@ export function createConnection({
       }
       onStatus('idle');
     },
-    /** The browser is back online or the tab visible again: skip the rest of the backoff. */
+    /** The browser is back online, the tab visible again or the visitor wrote: skip the
+     * rest of the wait (not a session renewal under way: no timer is set meanwhile). */
     reconnectNow() {
-      if (running && !socket) {
+      if (running && !socket && timer) {
         attempt = 0;
         open();
       }
