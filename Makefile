@@ -18,7 +18,7 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 WEB_SERVER := $(VENV)/bin/uvicorn config.asgi:application --no-proxy-headers --ws-max-size 65536 --lifespan off --ws config.ws_protocol:BoundedWebSocketProtocol --ws-per-message-deflate false
 RUN_ENV := $(DEV_ENV) EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} MCP_ALLOW_PRIVATE_URLS=$${MCP_ALLOW_PRIVATE_URLS:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
-.PHONY: install build run serve serve-env demo-traffic test lint bench bench-scale worker beat clean
+.PHONY: install build run serve serve-env demo-traffic test lint bench bench-scale chaos worker beat clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -91,6 +91,11 @@ bench: build
 # SCALE_ARGS, e.g. "--quick" or "--sockets 2000 --duration 60 --rate 100".
 bench-scale: $(VENV)/.installed
 	$(PY) -m bench --only scale $(SCALE_ARGS)
+
+# Faults injected into `make serve` one at a time, every operation checked (bench/chaos.py,
+# docs/operations.md#faults): its own database and its own redis-server, loopback only.
+chaos: build
+	$(PY) -m bench.chaos $(CHAOS_ARGS)
 
 worker: install
 	$(CELERY_WORKER) --loglevel=INFO

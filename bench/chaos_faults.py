@@ -1,0 +1,210 @@
+"""The faults `make chaos` injects, one at a time, into a running `make serve`.
+
+Each injector returns when the fault is over (the process killed, Redis back, the stall
+released) with the wall-clock time it ended; bench.chaos then waits for the platform to
+recover and checks every operation (bench.chaos_check). Only this run's processes, its own
+`redis-server` and the backends of its own database are touched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.procs import BenchSetupError
+from bench.scale_platform import Platform, ScaleStack
+from bench.session import ORIGIN, SESSION_PATH, session_headers
+from bench.ws import SUBPROTOCOL
+
+REDIS_STALL_S = 20.0
+SLOW_READER_SYNCS = 400  # sync frames sent by a client that never reads their answers
+
+
+@dataclass
+class FaultContext:
+    stack: ScaleStack
+    platform: Platform
+    agent_id: str
+    notes: dict[str, Any] = field(default_factory=dict)  # what the injector observed
+
+
+Injector = Callable[[FaultContext], Awaitable[float]]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def celery_pids(platform: Platform, role: str) -> list[int]:
+    """The Celery processes of `role` ("worker" or "beat") under supervisord."""
+    return [
+        pid
+        for pid in platform.other_pids()
+        if " -A config " in f" {cmdline(pid)} " and f" {role} " in f" {cmdline(pid)} "
+    ]
+
+
+def process_counts(platform: Platform) -> dict[str, int]:
+    return {
+        "web": len(platform.web_pids()),
+        "worker": len(celery_pids(platform, "worker")),
+        "beat": len(celery_pids(platform, "beat")),
+    }
+
+
+async def kill_web(ctx: FaultContext) -> float:
+    """kill -9 one web process (its sockets drop; supervisord starts another)."""
+    pid = ctx.platform.web_pids()[0]
+    ctx.notes["sockets_on_it"] = ctx.platform.sockets_by_pid().get(pid, 0)
+    os.kill(pid, signal.SIGKILL)
+    return time.time()
+
+
+async def kill_worker(ctx: FaultContext) -> float:
+    """kill -9 the Celery worker while it answers. With the threads pool (make serve's) the
+    worker is one process: there is no pool child apart from it to kill."""
+    pids = celery_pids(ctx.platform, "worker")
+    ctx.notes["killed"] = len(pids)
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    return time.time()
+
+
+async def kill_beat(ctx: FaultContext) -> float:
+    """kill -9 beat (the sweep for lost answers is one of its tasks)."""
+    for pid in celery_pids(ctx.platform, "beat"):
+        os.kill(pid, signal.SIGKILL)
+    return time.time()
+
+
+async def redis_restart_empty(ctx: FaultContext) -> float:
+    """Redis killed (SIGKILL, no persistence) and started again empty on the same port."""
+    stack = ctx.stack
+    old = stack.redis
+    if old is None:
+        raise BenchSetupError("no redis-server of our own to restart")
+    os.kill(old.popen.pid, signal.SIGKILL)
+    old.popen.wait(timeout=10)
+    await asyncio.sleep(2.0)  # down for a moment, as a host restart would be
+    stack.redis = stack.spawn(f"redis-{int(time.time())}", old.argv, stack.env)
+    await _until_redis_answers(stack.redis_port)
+    return time.time()
+
+
+async def redis_stall(ctx: FaultContext) -> float:
+    """Redis SIGSTOP for REDIS_STALL_S, then SIGCONT: connections stay open, nothing answers."""
+    redis = ctx.stack.redis
+    if redis is None:
+        raise BenchSetupError("no redis-server of our own to stall")
+    os.kill(redis.popen.pid, signal.SIGSTOP)
+    try:
+        await asyncio.sleep(REDIS_STALL_S)
+    finally:
+        os.kill(redis.popen.pid, signal.SIGCONT)
+    return time.time()
+
+
+async def pg_terminate(ctx: FaultContext) -> float:
+    """pg_terminate_backend of every connection of the app (this run's database only)."""
+    import psycopg
+
+    sql = (
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    with psycopg.connect(ctx.stack.env["DATABASE_URL"], autocommit=True) as db:
+        row = db.execute(sql).fetchone()
+    ctx.notes["terminated"] = int(row[0]) if row else 0
+    return time.time()
+
+
+async def slow_reader(ctx: FaultContext) -> float:
+    """A widget that asks for its history SLOW_READER_SYNCS times and never reads a byte.
+
+    The web process must not buffer without bound: it closes the socket once the client is
+    that far behind (config/ws_protocol.py). Records the web processes' RSS growth and
+    whether the server closed the connection.
+    """
+    from websockets.asyncio.client import connect
+    from websockets.typing import Origin, Subprotocol
+
+    from bench.httpclient import HttpConnection
+
+    port = ctx.platform.port
+    http = HttpConnection("127.0.0.1", port, timeout=10)
+    try:
+        body = json.dumps({"agentId": ctx.agent_id, "url": f"{ORIGIN}/slow"}).encode()
+        response = await http.request("POST", SESSION_PATH, body, session_headers())
+    finally:
+        await http.close()
+    token = response.json()["token"]
+    rss_before = sum(ctx.platform.rss_by_pid().values())
+    ws = await connect(
+        f"ws://127.0.0.1:{port}/ws/widget/",
+        subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)],
+        origin=Origin(ORIGIN),
+        proxy=None,
+        ping_interval=None,
+        max_queue=1,  # the client's own buffer stays small: the server's fills
+    )
+    raw = ws.transport.get_extra_info("socket")
+    if isinstance(raw, socket.socket):  # a tiny receive window: the server sees us stop
+        with contextlib.suppress(OSError):
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ws.transport.pause_reading()
+    await ws.send(
+        json.dumps({"type": "message.send", "clientId": "slow-1", "text": "hi", "hp": ""})
+    )
+    for _ in range(SLOW_READER_SYNCS):
+        await ws.send(json.dumps({"type": "sync", "after": None}))
+    await asyncio.sleep(8.0)
+    ctx.notes["web_rss_growth_kib"] = sum(ctx.platform.rss_by_pid().values()) - rss_before
+    ws.transport.resume_reading()
+    try:
+        await asyncio.wait_for(ws.wait_closed(), 15)
+        ctx.notes["server_closed"] = True
+        ctx.notes["close_code"] = ws.close_code
+    except TimeoutError:
+        ctx.notes["server_closed"] = False
+        await ws.close()
+    return time.time()
+
+
+async def _until_redis_answers(port: int, timeout: float = 20.0) -> None:
+    import redis
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        client = redis.Redis(port=port, socket_connect_timeout=1)
+        try:
+            if client.ping():
+                return
+        except redis.RedisError:
+            await asyncio.sleep(0.1)
+        finally:
+            client.close()
+    raise BenchSetupError(f"redis-server did not answer on port {port} within {timeout:.0f} s")
+
+
+# name -> (what it does, injector); in the order `make chaos` runs them.
+FAULTS: dict[str, tuple[str, Injector]] = {
+    "web-kill": ("kill -9 of one web process", kill_web),
+    "worker-kill": ("kill -9 of the Celery worker", kill_worker),
+    "beat-kill": ("kill -9 of Celery beat", kill_beat),
+    "redis-restart": ("Redis killed and restarted empty", redis_restart_empty),
+    "redis-stall": (f"Redis SIGSTOP for {REDIS_STALL_S:.0f} s, then SIGCONT", redis_stall),
+    "pg-terminate": ("pg_terminate_backend of every app connection", pg_terminate),
+    "slow-reader": ("a client that never reads", slow_reader),
+}
