@@ -62,33 +62,43 @@ RESPONDER_LATENCY = Histogram(
 )
 
 
+def _deployment_families() -> tuple[GaugeMetricFamily, CounterMetricFamily, GaugeMetricFamily]:
+    queue = GaugeMetricFamily(
+        "customeragent_celery_queue_length",
+        "Tasks waiting in the Celery broker queue.",
+        labels=["queue"],
+    )
+    failures = CounterMetricFamily(
+        "customeragent_celery_task_failures",
+        "Celery tasks that ended in an error, by task name.",
+        labels=["task"],
+    )
+    heartbeat = GaugeMetricFamily(
+        "customeragent_worker_heartbeat_age_seconds",
+        "Seconds since a Celery worker last ran the heartbeat task (-1: never).",
+    )
+    return queue, failures, heartbeat
+
+
 class DeploymentCollector(Collector):
     """Queue depth, task failures and heartbeat age, read when scraped."""
 
+    def describe(self) -> Iterator[Metric]:
+        # What registering asks (it would call collect() otherwise): the names alone, so a
+        # process starting while Redis is down (a web process, a worker) still starts.
+        yield from _deployment_families()
+
     def collect(self) -> Iterator[Metric]:
-        queue = GaugeMetricFamily(
-            "customeragent_celery_queue_length",
-            "Tasks waiting in the Celery broker queue.",
-            labels=["queue"],
-        )
-        failures = CounterMetricFamily(
-            "customeragent_celery_task_failures",
-            "Celery tasks that ended in an error, by task name.",
-            labels=["task"],
-        )
-        heartbeat = GaugeMetricFamily(
-            "customeragent_worker_heartbeat_age_seconds",
-            "Seconds since a Celery worker last ran the heartbeat task (-1: never).",
-        )
+        queue, failures, heartbeat = _deployment_families()
         try:
             for name, length in celery_queue_lengths().items():
                 queue.add_metric([name], length)
             for name, count in sorted(task_failures().items()):
                 failures.add_metric([name], count)
+            age = worker_heartbeat_age()
+            heartbeat.add_metric([], -1.0 if age is None else age)
         except Exception:  # a scrape reports what it can; Redis may be down
             logger.warning("broker figures unavailable for /metrics", exc_info=True)
-        age = worker_heartbeat_age()
-        heartbeat.add_metric([], -1.0 if age is None else age)
         yield from (queue, failures, heartbeat)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -11,6 +12,11 @@ from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from config.database_faults import (
+    DATABASE_FAULTS,
+    RETRY_AFTER_SECONDS,
+    database_connections_recover,
+)
 from security.errors import ApiError
 
 logger = logging.getLogger("customeragent.api")
@@ -67,8 +73,27 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    """Django's handler500, called while the exception is being handled (for a view's,
+    DRF's and a middleware's alike, in a thread of its own under ASGI, where asgiref
+    carries the exception over): a database fault is a 503, not a 500. Django has logged
+    it already, once, with its traceback."""
+    if isinstance(sys.exc_info()[1], DATABASE_FAULTS):
+        return database_unavailable(request)
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body("server_error", "Something went wrong on our side."), status=500
         )
     return defaults.server_error(request)
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: PostgreSQL dropped or refused the connection. The pool's other
+    idle connections are tested now, so the retry gets a working one."""
+    database_connections_recover()
+    message = "The service is briefly unavailable; try again in a few seconds."
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse(error_body("unavailable", message), status=503)
+    else:
+        response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response

@@ -19,6 +19,7 @@ from django.db import connections
 from agents.models import Agent
 from analytics import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
+from config.database_faults import DATABASE_FAULTS, RETRY_AFTER_SECONDS, retried_on_drop
 from conversations import realtime, services, staff
 from conversations.lifecycle import conversation_csat_record
 from conversations.models import Message
@@ -44,6 +45,9 @@ MAX_TEXT = 4000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_RATE_LIMITED = 4429
+# "Try again later": the database failed a frame's work twice over (WidgetConsumer.dispatch);
+# the widget reconnects with its backoff and resends every message not yet acked.
+CLOSE_TRY_AGAIN = 1013
 
 
 def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
@@ -105,7 +109,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         # that read still arrives; a refused socket leaves again at once, unheard.
         self.group = realtime.owner_group(session.agent_id, party.owner_key)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        opening = await in_db_thread(visitor_socket_open)(session=session, origin=origin, ip=ip)
+        opening = await in_db_thread(retried_on_drop(visitor_socket_open))(
+            session=session, origin=origin, ip=ip
+        )
         if opening.agent is None or opening.access is None:
             logger.warning(
                 "websocket refused (%s) for %s from %r, %s",
@@ -151,7 +157,13 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         if message.get("type") in FORWARD_ONLY_EVENTS:
             await getattr(self, get_handler_name(message))(message)
             return
-        await super().dispatch(message)
+        try:
+            await super().dispatch(message)
+        except DATABASE_FAULTS as exc:
+            # Already retried once where that is safe (retried_on_drop): PostgreSQL is down
+            # or overloaded. Nothing was acked; closed, the widget comes back and resends.
+            logger.warning("widget socket closed 1013 on a database fault: %s", exc)
+            await self._close(CLOSE_TRY_AGAIN)
 
     async def disconnect(self, code: int) -> None:
         if self._refusals is not None:
@@ -234,8 +246,9 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
             text=text, honeypot=sending.honeypot, repeated=repeated, burst=burst
         )
         try:
-            # One hop: the verdict acted on (when it calls for it), else the message stored.
-            outcome = await in_db_thread(visitor_message_send)(
+            # One hop: the verdict acted on (when it calls for it), else the message stored;
+            # on a fresh connection if PostgreSQL dropped the first (stored once by clientId).
+            outcome = await in_db_thread(retried_on_drop(visitor_message_send))(
                 agent=self.agent,
                 party=self.party,
                 workspace_id=self.workspace_id,
@@ -249,6 +262,17 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
         except ApiError as exc:
             await self._error(exc.code, exc.message)
             return
+        except DATABASE_FAULTS:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "code": "unavailable",
+                    "message": "Your message is not sent yet; it will go when the chat reconnects.",
+                    "clientId": client_id,
+                    "retryAfter": RETRY_AFTER_SECONDS,
+                }
+            )
+            raise
         if outcome.received is None:
             await self.send_json(
                 {
@@ -307,7 +331,7 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
 
     async def _replay(self, after: object) -> None:
         anchor = after if isinstance(after, str) else None
-        replay = await in_db_thread(visitor_replay)(
+        replay = await in_db_thread(retried_on_drop(visitor_replay))(
             agent=self.agent, party=self.party, after=anchor
         )
         if replay is None:

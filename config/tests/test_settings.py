@@ -140,6 +140,12 @@ def test_docker_compose_takes_the_key_from_the_environment_only() -> None:
     assert key.startswith("${SECRET_KEY:?"), key  # no default: compose refuses to start
 
 
+def test_docker_compose_starts_again_every_service_whose_process_dies() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    policies = {name: service.get("restart") for name, service in compose["services"].items()}
+    assert set(policies.values()) == {"unless-stopped"}, policies
+
+
 def test_deploy_check_is_clean_in_a_proper_production_environment() -> None:
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
