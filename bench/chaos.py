@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.tests.llm_server import LlmServer, Script
 from bench.chaos_check import (
     ANSWER_DEADLINE_S,
     check_window,
@@ -40,6 +41,7 @@ from bench.chaos_check import (
 )
 from bench.chaos_clients import StaffClient, Visitor
 from bench.chaos_faults import FAULTS, FaultContext, process_counts
+from bench.llm import USE_LLM_CODE
 from bench.procs import BenchSetupError, run_manage
 from bench.scale_load import raise_fd_limit
 from bench.scale_platform import ScaleStack, git_revision, platform_start
@@ -57,6 +59,13 @@ STAFF_SESSION_CODE = (
     "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
     "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); print(s.session_key)"
 )
+LLM_ANSWER = "Standard shipping takes 3-5 business days; express takes 1-2 and costs $15."
+LLM_SCRIPT = Script(text=LLM_ANSWER, latency_s=0.4, token_delay_s=0.08, prompt_tokens=300)
+PENDING_SQL = (
+    "SELECT count(*) FROM conversations_message q WHERE q.role = 'customer' "
+    "AND q.client_id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM conversations_message a "
+    "WHERE a.conversation_id = q.conversation_id AND a.client_id = 'reply:' || q.public_id)"
+)
 FIRST_CONVERSATION_SQL = (
     "SELECT c.public_id FROM conversations_conversation c JOIN agents_agent a "
     "ON a.id = c.agent_id WHERE a.public_id = %s ORDER BY c.id LIMIT 1"
@@ -73,6 +82,9 @@ class ChaosConfig:
     web_workers: int = 2
     celery_workers: int = 1
     logs: Path | None = None  # copy the processes' logs here
+    # "llm": answers come from a local OpenAI-compatible server (agents/tests/llm_server.py)
+    # taking about LLM_ANSWER_S each, so a fault finds answers in flight; or "knowledge".
+    responder: str = "llm"
 
 
 def say(message: str) -> None:
@@ -87,6 +99,18 @@ class Harness:
         self.visitors: list[Visitor] = []
         self.staff: StaffClient | None = None
         self.tasks: list[asyncio.Task[None]] = []
+        self.model: LlmServer | None = None
+
+    def model_requests(self) -> int:
+        return len(self.model.bodies()) if self.model is not None else 0
+
+    def unanswered_now(self) -> int:
+        """Stored questions without an answer yet (queued or being answered)."""
+        import psycopg
+
+        with psycopg.connect(self.stack.env["DATABASE_URL"], autocommit=True) as db:
+            row = db.execute(PENDING_SQL, (self.sent_ids(),)).fetchone()
+        return int(row[0]) if row else 0
 
     async def start_clients(self, port: int, agent_id: str) -> None:
         for index in range(self.config.visitors):
@@ -154,6 +178,8 @@ async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str,
     start = time.time()
     await asyncio.sleep(QUIET_S)
     say(f"{name}: {description}")
+    ctx.notes["unanswered_at_fault"] = await asyncio.to_thread(harness.unanswered_now)
+    requests_before = harness.model_requests()
     injected = time.time()
     fault_end = await inject(ctx)
     await asyncio.sleep(AFTER_S)
@@ -188,6 +214,7 @@ async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str,
         processes_before=expected,
         processes_after=counts,
         processes_down={k: v for k, v in expected.items() if counts.get(k, 0) < v},
+        model_requests=harness.model_requests() - requests_before,
         observed=dict(ctx.notes),
     )
     figures["ok"] = window_ok(figures)
@@ -226,6 +253,7 @@ async def run_chaos(config: ChaosConfig) -> dict[str, Any]:
         stack.acquire()
         say(f"own database {stack.pg_database}, own redis-server on port {stack.redis_port}")
         stack.prepare_app()
+        model = _use_model(stack) if config.responder == "llm" else None
         platform = await platform_start(
             stack,
             target="product",
@@ -234,6 +262,7 @@ async def run_chaos(config: ChaosConfig) -> dict[str, Any]:
         )
         payload["shape"] = platform.shape
         harness = Harness(stack, config)
+        harness.model = model
         ctx = FaultContext(stack=stack, platform=platform, agent_id=stack.agent_id)
         try:
             await harness.start_clients(platform.port, stack.agent_id)
@@ -244,6 +273,8 @@ async def run_chaos(config: ChaosConfig) -> dict[str, Any]:
             await harness.stop_clients()
             payload["log_problems"] = platform.log_problems()
             platform.stop()
+            if model is not None:
+                model.stop()
     finally:
         if config.logs is not None:  # the processes' logs outlive the run's directory
             config.logs.mkdir(parents=True, exist_ok=True)
@@ -255,6 +286,15 @@ async def run_chaos(config: ChaosConfig) -> dict[str, Any]:
     return payload
 
 
+def _use_model(stack: ScaleStack) -> LlmServer:
+    """The demo agent answers through a local model server (slow enough to be caught)."""
+    model = LlmServer(default=LLM_SCRIPT).start()
+    stack.env["LLM_ALLOW_PRIVATE_URLS"] = "true"  # the model server is on 127.0.0.1
+    code = USE_LLM_CODE.format(agent=stack.agent_id, responder="llm", url=model.base_url)
+    run_manage(["shell", "-c", code], stack.env)
+    return model
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__)
     parser.add_argument("--only", help=f"comma-separated faults (of {', '.join(FAULTS)})")
@@ -262,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=float, default=ChaosConfig.every_s)
     parser.add_argument("--settle", type=float, default=ChaosConfig.settle_s)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--responder", choices=("llm", "knowledge"), default="llm")
     parser.add_argument("--logs", type=Path, help="keep the processes' logs in this directory")
     args = parser.parse_args(argv)
     faults = tuple(args.only.split(",")) if args.only else tuple(FAULTS)
@@ -274,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         every_s=args.every,
         settle_s=args.settle,
         logs=args.logs,
+        responder=args.responder,
     )
     raise_fd_limit()
     # A `timeout` or `kill` ends the run the way Ctrl-C does: through every teardown.

@@ -170,4 +170,6 @@ def window_ok(figures: dict[str, Any]) -> bool:
         and figures["staff_notes_lost"] == 0
         and figures["staff_notes_duplicated"] == 0
         and not figures.get("processes_down")
+        # the slow reader: the server ended it rather than buffering for it
+        and figures.get("observed", {}).get("server_closed") is not False
     )

@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,11 @@ from bench.session import ORIGIN, SESSION_PATH, session_headers
 from bench.ws import SUBPROTOCOL
 
 REDIS_STALL_S = 20.0
-SLOW_READER_SYNCS = 400  # sync frames sent by a client that never reads their answers
+# The slow reader: a conversation of this many questions (and answers), asked for this many
+# times by a client that reads none of it, watched this long (the server's bound is 10 s).
+SLOW_READER_SEED = 20
+SLOW_READER_SYNCS = 400
+SLOW_READER_WAIT_S = 20.0
 
 
 @dataclass
@@ -131,12 +134,10 @@ async def pg_terminate(ctx: FaultContext) -> float:
 
 
 async def slow_reader(ctx: FaultContext) -> float:
-    """A widget that asks for its history SLOW_READER_SYNCS times and never reads a byte.
-
-    The web process must not buffer without bound: it closes the socket once the client is
-    that far behind (config/ws_protocol.py). Records the web processes' RSS growth and
-    whether the server closed the connection.
-    """
+    """A widget with a long conversation that asks for it SLOW_READER_SYNCS times and stops
+    reading. The web process must not buffer without bound: it closes the socket once its
+    send buffer stayed full for a while (config/ws_protocol.py, 4429). Records the web
+    processes' RSS growth and how the server ended the connection."""
     from websockets.asyncio.client import connect
     from websockets.typing import Origin, Subprotocol
 
@@ -149,37 +150,49 @@ async def slow_reader(ctx: FaultContext) -> float:
         response = await http.request("POST", SESSION_PATH, body, session_headers())
     finally:
         await http.close()
-    token = response.json()["token"]
-    rss_before = sum(ctx.platform.rss_by_pid().values())
     ws = await connect(
         f"ws://127.0.0.1:{port}/ws/widget/",
-        subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)],
+        subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + response.json()["token"])],
         origin=Origin(ORIGIN),
         proxy=None,
         ping_interval=None,
-        max_queue=1,  # the client's own buffer stays small: the server's fills
+        max_queue=1,
     )
-    raw = ws.transport.get_extra_info("socket")
-    if isinstance(raw, socket.socket):  # a tiny receive window: the server sees us stop
-        with contextlib.suppress(OSError):
-            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    ws.transport.pause_reading()
-    await ws.send(
-        json.dumps({"type": "message.send", "clientId": "slow-1", "text": "hi", "hp": ""})
-    )
-    for _ in range(SLOW_READER_SYNCS):
-        await ws.send(json.dumps({"type": "sync", "after": None}))
-    await asyncio.sleep(8.0)
+    await _long_conversation(ws, SLOW_READER_SEED)
+    rss_before = sum(ctx.platform.rss_by_pid().values())
+    ws.transport.pause_reading()  # from here on the client reads nothing
+    flood = asyncio.create_task(_syncs(ws, SLOW_READER_SYNCS))
+    await asyncio.sleep(SLOW_READER_WAIT_S)
     ctx.notes["web_rss_growth_kib"] = sum(ctx.platform.rss_by_pid().values()) - rss_before
+    flood.cancel()
     ws.transport.resume_reading()
     try:
-        await asyncio.wait_for(ws.wait_closed(), 15)
+        await asyncio.wait_for(ws.wait_closed(), 30)
         ctx.notes["server_closed"] = True
         ctx.notes["close_code"] = ws.close_code
     except TimeoutError:
         ctx.notes["server_closed"] = False
         await ws.close()
     return time.time()
+
+
+async def _long_conversation(ws: Any, count: int) -> None:
+    """`count` questions, each waited for (ack and answer), read as a widget reads."""
+    for number in range(count):
+        client_id = f"slow-{number}"
+        frame = {"type": "message.send", "clientId": client_id, "text": "Shipping?", "hp": ""}
+        await ws.send(json.dumps(frame))
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            got = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if got.get("type") == "message" and got.get("role") == "agent":
+                break
+
+
+async def _syncs(ws: Any, count: int) -> None:
+    with contextlib.suppress(Exception):
+        for _ in range(count):
+            await ws.send(json.dumps({"type": "sync"}))
 
 
 async def _until_redis_answers(port: int, timeout: float = 20.0) -> None:

@@ -17,6 +17,7 @@ from config.database_faults import (
     RETRY_AFTER_SECONDS,
     database_connections_recover,
 )
+from config.redis_pools import REDIS_FAULTS
 from security.errors import ApiError
 
 logger = logging.getLogger("customeragent.api")
@@ -77,8 +78,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     DRF's and a middleware's alike, in a thread of its own under ASGI, where asgiref
     carries the exception over): a database fault is a 503, not a 500. Django has logged
     it already, once, with its traceback."""
-    if isinstance(sys.exc_info()[1], DATABASE_FAULTS):
+    fault = sys.exc_info()[1]
+    if isinstance(fault, DATABASE_FAULTS):
         return database_unavailable(request)
+    if isinstance(fault, REDIS_FAULTS):
+        return service_unavailable(request)
     if request.path.startswith("/api/"):
         return JsonResponse(
             error_body("server_error", "Something went wrong on our side."), status=500
@@ -90,6 +94,12 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After: PostgreSQL dropped or refused the connection. The pool's other
     idle connections are tested now, so the retry gets a working one."""
     database_connections_recover()
+    return service_unavailable(request)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: PostgreSQL or Redis failed under the request (Redis restarting,
+    stalled or out of connections); the same request is likely to work in a few seconds."""
     message = "The service is briefly unavailable; try again in a few seconds."
     if request.path.startswith("/api/"):
         response: HttpResponse = JsonResponse(error_body("unavailable", message), status=503)

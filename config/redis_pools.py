@@ -18,8 +18,13 @@ from typing import Any
 from channels_redis.core import RedisChannelLayer as _RedisChannelLayer
 from redis import BlockingConnectionPool
 from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
+# Redis down, restarting, stalled past a socket timeout, or every pooled connection busy for
+# REDIS_POOL_TIMEOUT: likely to work a few seconds later (a 503, or a socket closed 1013).
+REDIS_FAULTS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
 _lock = threading.Lock()
 _pools: dict[tuple[str, tuple[tuple[str, str], ...]], BlockingConnectionPool] = {}
 

@@ -25,6 +25,7 @@ from conversations.lifecycle import conversation_csat_record
 from conversations.models import Message
 from conversations.parties import Party
 from conversations.selectors import message_out, messages_after
+from conversations.socket_faults import SurvivesRedisFaults
 from conversations.sockets import visitor_message_send, visitor_replay, visitor_socket_open
 from customers.sessions import WidgetSession, session_token_verify
 from security.abuse import message_counters, message_verdict
@@ -76,7 +77,7 @@ FORWARD_ONLY_EVENTS = frozenset(
 )
 
 
-class WidgetConsumer(AsyncJsonWebsocketConsumer):
+class WidgetConsumer(SurvivesRedisFaults, AsyncJsonWebsocketConsumer):
     session: WidgetSession
     party: Party
     agent: Agent
@@ -168,10 +169,11 @@ class WidgetConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self._refusals is not None:
             self._refusals.summary()
+        if self.counted:  # before anything that needs Redis, which may be what failed
+            prometheus.websocket_closed()
+            self.counted = False
         if self.presence is not None:
             await presence_leave(self.presence)  # "visitors live now" in the dashboard
-        if self.counted:
-            prometheus.websocket_closed()
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

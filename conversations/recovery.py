@@ -14,13 +14,16 @@ key, unique per conversation, so a second run finds it and does nothing.
 Two sweeps racing (two beats for a moment, a slow sweep overlapping the next) queue each
 message once: the first to claim it in the cache does (`cache.add`). A message whose answer
 is being written by a slow responder (a model streaming, tools) is marked busy while it
-runs (`reply_busy`), so the sweep does not ask for a second, costly answer to it.
+runs (`reply_busy`, renewed as it streams), so the sweep does not ask for a second,
+costly answer to it; a worker killed mid-answer stops renewing the mark, and the sweep
+takes the message BUSY_SECONDS later.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,8 +44,10 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 500
 # A queued message is not queued again for this long (its task may be waiting in a backlog).
 CLAIM_SECONDS = 120
-# Longer than any answer may take (the model responder ends one after 4 x its timeout).
-BUSY_SECONDS = 150
+# A message being answered by a slow responder is left alone while its mark lives: set when
+# the answer starts, renewed as it streams (a worker killed mid-answer stops renewing it).
+BUSY_SECONDS = 30
+BUSY_RENEW_SECONDS = 5.0
 
 
 def _claim_key(message_pk: int) -> str:
@@ -122,26 +127,54 @@ def reply_sweep() -> SweepResult:
     return result
 
 
+class BusyMark:
+    """The cache's note that a message is being answered, kept fresh while it streams."""
+
+    def __init__(self, message_pk: int | None) -> None:
+        self.key = _busy_key(message_pk) if message_pk is not None else None
+        self.stamped = 0.0
+
+    def touch(self) -> None:
+        """Renew the mark (at most every BUSY_RENEW_SECONDS): a worker killed mid-answer
+        stops renewing it, and the sweep takes the message within BUSY_SECONDS."""
+        if self.key is None or time.monotonic() - self.stamped < BUSY_RENEW_SECONDS:
+            return
+        self.stamped = time.monotonic()
+        try:
+            cache.set(self.key, 1, timeout=BUSY_SECONDS)
+        except Exception:
+            logger.warning("could not mark %s as being answered", self.key, exc_info=True)
+
+    def relay(self, push: Callable[[str], None]) -> Callable[[str], None]:
+        """`push` (a streamed piece's way to the visitor), renewing the mark on the way."""
+
+        def pushed(delta: str) -> None:
+            self.touch()
+            push(delta)
+
+        return pushed
+
+    def clear(self) -> None:
+        if self.key is None:
+            return
+        try:
+            cache.delete(self.key)
+        except Exception:
+            logger.warning("could not clear the mark %s", self.key, exc_info=True)
+
+
 @contextmanager
-def reply_busy(message_pk: int, *, enabled: bool) -> Iterator[None]:
-    """Mark `message_pk` as being answered while the block runs, so the sweep leaves it.
+def reply_busy(message_pk: int, *, enabled: bool) -> Iterator[BusyMark]:
+    """Mark `message_pk` as being answered while the block runs, so the sweep leaves it;
+    the block renews the mark through `BusyMark.relay` as the answer streams.
 
     Only for slow responders (`enabled`): an instant answer is stored long before the
     sweep's threshold. The mark is a hint; a cache that fails loses the hint, never the
     answer (at worst a second answer is computed and not stored).
     """
-    if not enabled:
-        yield
-        return
-    key = _busy_key(message_pk)
+    mark = BusyMark(message_pk if enabled else None)
+    mark.touch()
     try:
-        cache.set(key, 1, timeout=BUSY_SECONDS)
-    except Exception:
-        logger.warning("could not mark %s as being answered", message_pk, exc_info=True)
-    try:
-        yield
+        yield mark
     finally:
-        try:
-            cache.delete(key)
-        except Exception:
-            logger.warning("could not clear the mark of %s", message_pk, exc_info=True)
+        mark.clear()

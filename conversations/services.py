@@ -343,7 +343,7 @@ def reply_generate(*, message_id: int) -> Message | None:
         agent_public_id=agent.public_id, owner_key=conversation.owner_key, message_id=answer_id
     )
     with (
-        reply_busy(message.pk, enabled=responder.shows_typing),
+        reply_busy(message.pk, enabled=responder.shows_typing) as busy,
         _typing(conversation, enabled=responder.shows_typing),
         responder_timed(agent.responder),
     ):
@@ -354,7 +354,7 @@ def reply_generate(*, message_id: int) -> Message | None:
             customer=_customer_context(conversation),
             conversation_id=conversation.public_id,
             owner_key=conversation.owner_key,
-            on_delta=stream.push,
+            on_delta=busy.relay(stream.push),
         )
         stream.flush()
     try:

@@ -74,7 +74,16 @@ class _MemoryCounter:
 
 _memory = _MemoryCounter()
 ALLOWED = Decision(allowed=True, count=0, retry_after=0)
-_clients: dict[str, Any] = {}
+# Registered scripts, per script and Redis URL (a settings change gets its own).
+_clients: dict[tuple[str, str], Any] = {}
+
+
+def _registered(name: str, source: str) -> Any:
+    key = (name, str(settings.REDIS_URL))
+    script = _clients.get(key)
+    if script is None:
+        script = _clients[key] = redis_sync_client().register_script(source)
+    return script
 
 
 def _redis_key(limit: Limit, key: str) -> str:
@@ -89,10 +98,7 @@ def _decide(limit: Limit, count: int, ttl_seconds: float) -> Decision:
 
 
 def _sync_client() -> Any:
-    script = _clients.get("sync")
-    if script is None:
-        script = _clients["sync"] = redis_sync_client().register_script(_SCRIPT)
-    return script
+    return _registered("sync", _SCRIPT)
 
 
 def _script_call(limit: Limit, key: str, cost: int) -> dict[str, list[Any]]:
@@ -283,10 +289,7 @@ class Checked:
 
 
 def _checked_script() -> Any:
-    script = _clients.get("checked")
-    if script is None:
-        script = _clients["checked"] = redis_sync_client().register_script(_CHECKED_SCRIPT)
-    return script
+    return _registered("checked", _CHECKED_SCRIPT)
 
 
 def rate_limits_checked(

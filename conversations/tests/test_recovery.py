@@ -184,3 +184,16 @@ def test_beat_runs_the_sweep_every_few_seconds() -> None:
     entry = settings.CELERY_BEAT_SCHEDULE["conversations-sweep-unanswered"]
     assert entry["task"] == "conversations.tasks.sweep_unanswered"
     assert entry["schedule"] == settings.REPLY_SWEEP_SECONDS <= 30
+
+
+def test_the_busy_mark_is_renewed_as_the_answer_streams_and_cleared_after() -> None:
+    key = recovery._busy_key(7)
+    pushed: list[str] = []
+    with reply_busy(7, enabled=True) as mark:
+        assert cache.get(key) == 1
+        cache.delete(key)  # as if BUSY_SECONDS went by without a piece
+        mark.stamped -= recovery.BUSY_RENEW_SECONDS
+        mark.relay(pushed.append)("a piece")
+        assert cache.get(key) == 1
+    assert pushed == ["a piece"]
+    assert cache.get(key) is None

@@ -1,4 +1,5 @@
-// Clients that come back: the web process under the widget restarts (1012) or dies (1006),
+// Clients that come back: the web process under the widget restarts (1012), asks it to come
+// back later because PostgreSQL or Redis failed (1013), or dies (1006),
 // or the session request finds the platform down. The widget comes back by itself, spread
 // out by the backoff's jitter, and catches up without losing or doubling a message.
 
@@ -10,9 +11,9 @@ import { settle } from './helpers.js';
 // The harness's random() is 0.5: each wait is three quarters of its window (equal jitter),
 // and the first wait after a restart is the middle of 0.5-10 s.
 const WAITS = [375, 750, 1500, 3000];
-const FIRST_WAIT = { 1006: 375, 1012: 5250 };
+const FIRST_WAIT = { 1006: 375, 1012: 5250, 1013: 5250 };
 
-for (const code of [1012, 1006]) {
+for (const code of [1012, 1013, 1006]) {
   test(`after a close with ${code} it reconnects by itself, waiting longer while the server stays down`, async () => {
     const { chat, lastSocket, sockets, timers, eventsOf } = setup();
     await chat.start();

@@ -5,8 +5,9 @@ export const MAX_DELAY_MS = 30000;
 // A server that says "rate limited" is asking for fewer attempts, not faster ones.
 export const RATE_LIMITED_MIN_DELAY_MS = 15000;
 export const RATE_LIMITED_MAX_DELAY_MS = 60000;
-// A server that restarts (1012) or goes away (1001) drops every socket it holds in the same
-// instant: the first return is spread over this window, not over the first backoff step.
+// A server that restarts (1012), goes away (1001) or lost its database or Redis (1013)
+// drops every socket it holds in the same instant: the first return is spread over this
+// window, not over the first backoff step.
 export const RESTART_SPREAD_MS = 10000;
 
 /**

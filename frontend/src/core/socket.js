@@ -10,6 +10,8 @@ export const CLOSE_FORBIDDEN = 4403;
 export const CLOSE_RATE_LIMITED = 4429;
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_SERVICE_RESTART = 1012;
+// The server's database or Redis failed: every socket of the process hears it at once.
+const CLOSE_TRY_AGAIN = 1013;
 const OPEN = 1;
 
 /**
@@ -101,7 +103,7 @@ export function createConnection({
       );
     } else if (code === CLOSE_RATE_LIMITED) {
       schedule(rateLimitedDelay(attempt++, { random }));
-    } else if ((code === CLOSE_SERVICE_RESTART || code === CLOSE_GOING_AWAY) && !attempt) {
+    } else if ([CLOSE_SERVICE_RESTART, CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN].includes(code) && !attempt) {
       attempt++;
       schedule(restartDelay({ random }));
     } else {

@@ -1,0 +1,126 @@
+"""Redis fails under the platform: a request is told to come back (503, Retry-After) rather
+than answered 500, and a websocket is closed 1013 ("try again later", logged once per
+process) rather than dying with a traceback; both work again once Redis is back.
+
+Against a redis-server of the test's own (config.tests.faults), killed and started again on
+the same port; the machine's Redis is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.testing import WebsocketCommunicator
+from django.test import Client, override_settings
+
+from agents.models import Agent
+from config.tests.faults import RedisServer, redis_server
+from conftest import SITE_ORIGIN
+from conversations import socket_faults
+from conversations.consumers import WidgetConsumer
+from conversations.inbox import InboxConsumer
+from conversations.socket_faults import CLOSE_TRY_AGAIN, SurvivesRedisFaults
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    with redis_server(tmp_path) as server:
+        server.start()
+        yield server
+
+
+def _redis_settings(url: str) -> dict[str, Any]:
+    return {
+        "REDIS_URL": url,
+        "CACHES": {
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": url,
+                "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            }
+        },
+        "CHANNEL_LAYERS": {
+            "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
+            "faulty": {
+                "BACKEND": "config.redis_pools.RedisChannelLayer",
+                "CONFIG": {"hosts": [{"address": url, "socket_timeout": 30}]},
+            },
+        },
+    }
+
+
+def session(agent: Agent) -> Any:
+    return Client(raise_request_exception=False).post(
+        "/api/v2/widget/session",
+        data=json.dumps({"agentId": agent.public_id}),
+        content_type="application/json",
+        HTTP_ORIGIN=SITE_ORIGIN,
+    )
+
+
+def test_a_session_while_redis_is_down_is_a_typed_503_then_served_again(
+    agent: Agent, own_redis: RedisServer
+) -> None:
+    with override_settings(**_redis_settings(own_redis.url), RATE_LIMITS_ENABLED=True):
+        assert session(agent).status_code == 200
+        own_redis.kill()
+
+        down = session(agent)
+
+        assert down.status_code == 503
+        assert down.json()["error"]["code"] == "unavailable"
+        assert int(down["Retry-After"]) > 0
+        own_redis.start()  # empty: no stamps, no counters
+        assert session(agent).status_code == 200
+
+
+class Probe(SurvivesRedisFaults, AsyncJsonWebsocketConsumer):
+    """A socket on the Redis channel layer, as the widget's and the inbox's are."""
+
+    channel_layer_alias = "faulty"
+    left: list[int] = []
+
+    async def connect(self) -> None:
+        await self.accept()
+        await self.send_json({"type": "ready"})
+
+    async def disconnect(self, code: int) -> None:
+        Probe.left.append(code)
+
+
+async def test_a_socket_whose_redis_dies_is_closed_1013_and_logged_once(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    socket_faults.fault_log.logged_at = -socket_faults.FAULT_LOG_SECONDS
+    Probe.left = []
+    with override_settings(**_redis_settings(own_redis.url)):
+        sockets = [WebsocketCommunicator(Probe.as_asgi(), "/ws/probe/") for _ in range(3)]
+        for communicator in sockets:
+            connected, _ = await communicator.connect()
+            assert connected
+            assert await communicator.receive_json_from() == {"type": "ready"}
+        with caplog.at_level(logging.WARNING, logger="conversations.socket_faults"):
+            own_redis.kill()
+            closes = [await c.receive_output(timeout=20) for c in sockets]
+
+    assert closes == [{"type": "websocket.close", "code": CLOSE_TRY_AGAIN}] * 3
+    assert Probe.left == [CLOSE_TRY_AGAIN] * 3  # each left its groups and counters
+    warnings = [r for r in caplog.records if r.name == "conversations.socket_faults"]
+    assert len(warnings) == 1  # once for the process, not once per socket
+
+
+def test_the_widget_and_inbox_sockets_survive_redis_faults() -> None:
+    assert issubclass(WidgetConsumer, SurvivesRedisFaults)
+    assert issubclass(InboxConsumer, SurvivesRedisFaults)
+    # The mixin's __call__ must come before Channels' own.
+    assert WidgetConsumer.__mro__.index(SurvivesRedisFaults) < WidgetConsumer.__mro__.index(
+        AsyncJsonWebsocketConsumer
+    )
