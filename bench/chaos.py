@@ -62,7 +62,8 @@ STAFF_SESSION_CODE = (
 LLM_ANSWER = "Standard shipping takes 3-5 business days; express takes 1-2 and costs $15."
 LLM_SCRIPT = Script(text=LLM_ANSWER, latency_s=0.4, token_delay_s=0.08, prompt_tokens=300)
 PENDING_SQL = (
-    "SELECT count(*) FROM conversations_message q WHERE q.role = 'customer' "
+    "SELECT count(*) FROM conversations_message q JOIN conversations_conversation c "
+    "ON c.id = q.conversation_id WHERE q.role = 'customer' AND c.status = 'bot' "
     "AND q.client_id = ANY(%s) AND NOT EXISTS (SELECT 1 FROM conversations_message a "
     "WHERE a.conversation_id = q.conversation_id AND a.client_id = 'reply:' || q.public_id)"
 )
@@ -100,9 +101,6 @@ class Harness:
         self.staff: StaffClient | None = None
         self.tasks: list[asyncio.Task[None]] = []
         self.model: LlmServer | None = None
-
-    def model_requests(self) -> int:
-        return len(self.model.bodies()) if self.model is not None else 0
 
     def unanswered_now(self) -> int:
         """Stored questions without an answer yet (queued or being answered)."""
@@ -179,7 +177,6 @@ async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str,
     await asyncio.sleep(QUIET_S)
     say(f"{name}: {description}")
     ctx.notes["unanswered_at_fault"] = await asyncio.to_thread(harness.unanswered_now)
-    requests_before = harness.model_requests()
     injected = time.time()
     fault_end = await inject(ctx)
     await asyncio.sleep(AFTER_S)
@@ -214,7 +211,6 @@ async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str,
         processes_before=expected,
         processes_after=counts,
         processes_down={k: v for k, v in expected.items() if counts.get(k, 0) < v},
-        model_requests=harness.model_requests() - requests_before,
         observed=dict(ctx.notes),
     )
     figures["ok"] = window_ok(figures)
@@ -224,7 +220,7 @@ async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str,
 
 
 HEADER = (
-    f"{'fault':<14} {'sent':>5} {'acked':>5} {'lost':>4} {'dup':>4} {'answ':>5} "
+    f"{'fault':<14} {'sent':>5} {'acked':>5} {'lost':>4} {'dup':>4} {'answ':>5} {'hand':>4} "
     f"{'late':>4} {'unans':>5} {'unseen':>6} {'recover s':>9} {'1st answer s':>12} "
     f"{'down':>4}  errors seen by clients"
 )
@@ -235,7 +231,7 @@ def row(f: dict[str, Any]) -> str:
     first = f["first_answer_after_s"]
     return (
         f"{f['fault']:<14} {f['sent']:>5} {f['acked']:>5} {f['lost']:>4} {f['duplicated']:>4} "
-        f"{f['answered']:>5} {f['answered_late']:>4} {f['unanswered']:>5} "
+        f"{f['answered']:>5} {f['handed_off']:>4} {f['answered_late']:>4} {f['unanswered']:>5} "
         f"{f['answer_unseen']:>6} {f['recover_s']:>9} {first if first is not None else '-':>12} "
         f"{len(f['processes_down']):>4}  {errors}"
     )

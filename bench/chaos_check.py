@@ -29,7 +29,7 @@ class StoredQuestion:
     answer_id: str | None
     answer_at: float | None  # unix time
     answers: int  # agent messages saying they answer it
-    handed_off: bool
+    handed_off: bool  # a handoff notice after it, or its conversation is with a person
 
 
 QUESTIONS_SQL = """
@@ -41,7 +41,9 @@ SELECT q.client_id, min(q.public_id), count(*),
        EXISTS (SELECT 1 FROM conversations_message s
                 WHERE s.conversation_id = min(q.conversation_id) AND s.role = 'system'
                   AND s.id > min(q.id))
+         OR min(c.status) <> 'bot'
 FROM conversations_message q
+JOIN conversations_conversation c ON c.id = q.conversation_id
 LEFT JOIN conversations_message a
   ON a.conversation_id = q.conversation_id AND a.client_id = 'reply:' || q.public_id
 WHERE q.role = 'customer' AND q.client_id = ANY(%s)
@@ -106,6 +108,7 @@ def check_window(
         if s.client_id in stored
         and (stored[s.client_id].rows > 1 or stored[s.client_id].answers > 1)
     ]
+    handed_off = sum(1 for s in sent if (row := stored.get(s.client_id)) and row.handed_off)
     answered, late = 0, 0
     unanswered: list[str] = []
     for s in sent:
@@ -140,6 +143,7 @@ def check_window(
         "duplicated": len(duplicated),
         "answered": answered,
         "answered_late": late,
+        "handed_off": handed_off,  # a person has them: fine, unless a fault caused it
         "unanswered": len(unanswered),
         "answer_unseen": len(unseen),
         "recover_s": round(max(recover, 0.0), 2),

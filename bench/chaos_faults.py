@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ REDIS_STALL_S = 20.0
 # The slow reader: a conversation of this many questions (and answers), asked for this many
 # times by a client that reads none of it, watched this long (the server's bound is 10 s).
 SLOW_READER_SEED = 20
-SLOW_READER_SYNCS = 400
+SLOW_READER_SYNCS = 1500  # x ~40 messages each: far more than any socket buffer holds
 SLOW_READER_WAIT_S = 20.0
 
 
@@ -159,6 +160,9 @@ async def slow_reader(ctx: FaultContext) -> float:
         max_queue=1,
     )
     await _long_conversation(ws, SLOW_READER_SEED)
+    raw = ws.transport.get_extra_info("socket")
+    with contextlib.suppress(OSError, AttributeError):  # a small window: the server sees us stop
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     rss_before = sum(ctx.platform.rss_by_pid().values())
     ws.transport.pause_reading()  # from here on the client reads nothing
     flood = asyncio.create_task(_syncs(ws, SLOW_READER_SYNCS))
@@ -178,15 +182,16 @@ async def slow_reader(ctx: FaultContext) -> float:
 
 async def _long_conversation(ws: Any, count: int) -> None:
     """`count` questions, each waited for (ack and answer), read as a widget reads."""
+    deadline = time.monotonic() + 60  # bounded whatever the answers do
     for number in range(count):
         client_id = f"slow-{number}"
         frame = {"type": "message.send", "clientId": client_id, "text": "Shipping?", "hp": ""}
         await ws.send(json.dumps(frame))
-        deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            got = json.loads(await asyncio.wait_for(ws.recv(), 30))
-            if got.get("type") == "message" and got.get("role") == "agent":
-                break
+            with contextlib.suppress(TimeoutError):
+                got = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                if got.get("type") == "message" and got.get("role") == "agent":
+                    break
 
 
 async def _syncs(ws: Any, count: int) -> None:

@@ -16,6 +16,7 @@ from agents.models import Agent
 from agents.responders import responder_for
 from agents.responders.base import CustomerContext, HistoryItem, Reply
 from analytics.prometheus import responder_timed
+from config.redis_pools import REDIS_FAULTS
 from conversations import message_rows, realtime
 from conversations.analytics_events import conversation_started_record, message_answered_record
 from conversations.handoff import handoff_after_customer_message, handoff_after_reply
@@ -235,11 +236,20 @@ def _typing(conversation: Conversation, *, enabled: bool) -> Iterator[None]:
         "agent_public_id": conversation.agent.public_id,
         "owner_key": conversation.owner_key,
     }
-    realtime.broadcast_typing(**target, role="agent", state=True)
+    _typing_send(target, state=True)
     try:
         yield
     finally:
-        realtime.broadcast_typing(**target, role="agent", state=False)
+        _typing_send(target, state=False)
+
+
+def _typing_send(target: dict[str, str], *, state: bool) -> None:
+    """Best effort: a Redis blip must cost the visitor the dots, never the answer (the
+    stored answer reaches them by its broadcast or their next sync)."""
+    try:
+        realtime.broadcast_typing(**target, role="agent", state=state)
+    except REDIS_FAULTS as exc:
+        logger.warning("typing for %s not shown: %s", target["owner_key"], exc)
 
 
 def _customer_context(conversation: Conversation) -> CustomerContext | None:

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 from celery.exceptions import Retry
 
+from config.database_faults import DATABASE_FAULTS, database_connections_recover
+from config.redis_pools import REDIS_FAULTS
 from conversations.greetings import greeting_refresh
 from conversations.handoff import handoff_after_failure
 from conversations.recovery import reply_sweep
@@ -13,20 +15,39 @@ from conversations.services import reply_generate
 logger = logging.getLogger(__name__)
 
 
-@shared_task(acks_late=True, max_retries=3, default_retry_delay=2)
-def reply_to_message(message_id: int) -> None:
+# PostgreSQL or Redis failing under the task: the answer is tried again, not handed off.
+SERVICE_FAULTS = (*DATABASE_FAULTS, *REDIS_FAULTS)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=2)
+def reply_to_message(self: Task, message_id: int) -> None:
     """Answer one visitor message. Safe to run twice: the reply is keyed by the message.
 
-    If answering fails, a person takes over (conversations.handoff) rather than the
-    visitor waiting for an answer that will not come.
+    If the responder fails, a person takes over (conversations.handoff) rather than the
+    visitor waiting for an answer that will not come. If PostgreSQL or Redis failed under
+    it, the answer is retried in a few seconds instead; should even queueing the retry fail
+    (Redis down), the sweep for lost answers queues it again (conversations.recovery).
     """
     try:
         reply_generate(message_id=message_id)
     except Retry:
         raise
+    except SERVICE_FAULTS as exc:
+        logger.warning("answering message %s hit a service fault (%s); retrying", message_id, exc)
+        database_connections_recover()
+        _retry_or_leave_to_the_sweep(self, exc)
     except Exception:
         logger.exception("answering message %s failed; handing off", message_id)
         handoff_after_failure(message_id=message_id)
+
+
+def _retry_or_leave_to_the_sweep(task: Task, exc: Exception) -> None:
+    try:
+        raise task.retry(exc=exc)
+    except Retry:
+        raise
+    except Exception:  # retries used up, or the broker is down too
+        logger.warning("answer %s left to the sweep for lost answers", task.request.id)
 
 
 @shared_task(acks_late=True)

@@ -6,23 +6,26 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections
+from django.db import OperationalError, connections
 from django.utils import timezone
 
 from agents.models import Agent
-from conversations import recovery
+from agents.tests.llm_server import LlmServer, Script
+from conversations import recovery, tasks
 from conversations.handoff import system_message_add
 from conversations.models import Conversation, Message
 from conversations.recovery import questions_unanswered, reply_busy, reply_sweep
 from conversations.services import reply_generate
 from conversations.tasks import reply_to_message
 from security.ids import new_visitor_id
+from widgets.tests.live import free_port
 
 OLD = timedelta(seconds=settings.REPLY_SWEEP_AFTER_SECONDS + 5)
 
@@ -197,3 +200,61 @@ def test_the_busy_mark_is_renewed_as_the_answer_streams_and_cleared_after() -> N
         assert cache.get(key) == 1
     assert pushed == ["a piece"]
     assert cache.get(key) is None
+
+
+@pytest.fixture
+def llm_agent(agent: Agent, settings: Any) -> Iterator[Agent]:
+    """The agent answering through a real local model server (it shows typing, streams)."""
+    settings.LLM_ALLOW_PRIVATE_URLS = True
+    with LlmServer(default=Script(text="Shipping takes 3-5 business days.")) as server:
+        agent.responder = Agent.ResponderKind.LLM
+        agent.llm_base_url = server.base_url
+        agent.llm_model = "test-model"
+        agent.llm_timeout_seconds = 5
+        agent.save()
+        yield agent
+
+
+def test_redis_failing_under_an_answer_costs_the_typing_dots_not_the_answer(
+    llm_agent: Agent, settings: Any
+) -> None:
+    """The channel layer on a port nothing listens on: typing, streamed pieces and the final
+    broadcast all fail; the answer is stored and the bot keeps the conversation."""
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "config.redis_pools.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{free_port()}/0"}]},
+        }
+    }
+    question = lost_question(llm_agent)
+
+    answer = reply_generate(message_id=question.pk)
+
+    assert answer is not None and "3-5 business days" in answer.text
+    question.conversation.refresh_from_db()
+    assert question.conversation.status == Conversation.Status.BOT
+    assert not question.conversation.messages.filter(role=Message.Role.SYSTEM).exists()
+
+
+@pytest.mark.django_db(transaction=True)  # the retry hands its connections back first
+def test_a_database_fault_under_the_task_retries_instead_of_handing_off(
+    agent: Agent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    question = lost_question(agent)
+    calls: list[int] = []
+
+    def dropped_then_fine(*, message_id: int) -> Message | None:
+        calls.append(message_id)
+        if len(calls) == 1:
+            raise OperationalError("the connection is closed")
+        return reply_generate(message_id=message_id)
+
+    monkeypatch.setattr(tasks, "reply_generate", dropped_then_fine)
+
+    # Run in this process (apply): the retry runs here too, at once.
+    reply_to_message.apply(args=(question.pk,), throw=False)
+
+    assert calls == [question.pk, question.pk]  # tried again, and answered
+    assert len(answers_to(question)) == 1
+    question.conversation.refresh_from_db()
+    assert question.conversation.status == Conversation.Status.BOT
