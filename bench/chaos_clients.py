@@ -32,6 +32,8 @@ from bench.session import ORIGIN, SESSION_PATH, session_headers
 from bench.ws import QUESTIONS, SUBPROTOCOL
 
 STEP_TIMEOUT_S = 10.0
+# What a failed (re)connect raises: refused, timed out, a handshake or session refused.
+CONNECT_FAULTS = (OSError, TimeoutError, InvalidHandshake, InvalidStatus, RuntimeError, ValueError)
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 30.0
 
@@ -67,7 +69,56 @@ class ClientRecord:
         self.error_times.append((time.time(), kind))
 
 
-class Visitor:
+class ReconnectingClient:
+    """A client that stays connected: opens, catches up, reads until the socket drops, and
+    comes back with the widget's backoff; its writer runs meanwhile (`_write_loop`)."""
+
+    record: ClientRecord
+    rng: random.Random
+    ws: ClientConnection | None
+
+    async def _open(self) -> ClientConnection:
+        raise NotImplementedError
+
+    async def _caught_up(self) -> None:
+        """After (re)connecting, before reading."""
+
+    async def _read(self, ws: ClientConnection) -> None:
+        raise NotImplementedError
+
+    async def _write_loop(self, stop: asyncio.Event, every: float) -> None:
+        raise NotImplementedError
+
+    async def run(self, stop: asyncio.Event, every: float) -> None:
+        """Connect, keep connected, write every `every` s until `stop`."""
+        writer = asyncio.create_task(self._write_loop(stop, every))
+        attempt = 0
+        try:
+            while not stop.is_set():
+                try:
+                    self.ws = await self._open()
+                except CONNECT_FAULTS as exc:
+                    self.record.error(_kind("connect", exc))
+                    await _sleep_or_stop(stop, reconnect_delay(attempt, self.rng))
+                    attempt += 1
+                    continue
+                attempt = 0
+                self.record.connects.append(time.time())
+                await self._caught_up()
+                await self._read(self.ws)
+                self.ws = None
+                if not stop.is_set():
+                    await _sleep_or_stop(stop, reconnect_delay(0, self.rng))
+        finally:
+            writer.cancel()
+            with contextlib.suppress(BaseException):
+                await writer
+            if self.ws is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.ws.close(), 3)
+
+
+class Visitor(ReconnectingClient):
     def __init__(self, index: int, port: int, agent_id: str, seed: int) -> None:
         self.index = index
         self.port = port
@@ -117,34 +168,6 @@ class Visitor:
             raise RuntimeError(f"first frame {frame.get('type')!r}")
         return ws
 
-    async def run(self, stop: asyncio.Event, send_every: float) -> None:
-        """Connect, keep connected, send a question every `send_every` s until `stop`."""
-        sender = asyncio.create_task(self._send_loop(stop, send_every))
-        attempt = 0
-        try:
-            while not stop.is_set():
-                try:
-                    self.ws = await self._open()
-                except (OSError, TimeoutError, InvalidHandshake, RuntimeError, ValueError) as exc:
-                    self.record.error(_kind("connect", exc))
-                    await _sleep_or_stop(stop, reconnect_delay(attempt, self.rng))
-                    attempt += 1
-                    continue
-                attempt = 0
-                self.record.connects.append(time.time())
-                await self._caught_up()
-                await self._read(self.ws)
-                self.ws = None
-                if not stop.is_set():
-                    await _sleep_or_stop(stop, reconnect_delay(0, self.rng))
-        finally:
-            sender.cancel()
-            with contextlib.suppress(BaseException):
-                await sender
-            if self.ws is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.ws.close(), 3)
-
     async def _caught_up(self) -> None:
         """After (re)connecting: what was missed, then every unacknowledged send again."""
         if self.last_id:
@@ -183,7 +206,7 @@ class Visitor:
 
     # ---- sending ----------------------------------------------------------------------
 
-    async def _send_loop(self, stop: asyncio.Event, every: float) -> None:
+    async def _write_loop(self, stop: asyncio.Event, every: float) -> None:
         await asyncio.sleep(self.rng.random() * every)
         while not stop.is_set():
             text = QUESTIONS[(self.index + self.sends) % len(QUESTIONS)]
@@ -201,7 +224,7 @@ class Visitor:
             await ws.send(json.dumps(frame))
 
 
-class StaffClient:
+class StaffClient(ReconnectingClient):
     """The staff inbox: `/ws/inbox/` with a session cookie, notes resent until answered."""
 
     def __init__(self, port: int, session_key: str, conversation_id: str, seed: int) -> None:
@@ -213,39 +236,16 @@ class StaffClient:
         self.ws: ClientConnection | None = None
         self.ready_at: list[float] = []
 
-    async def run(self, stop: asyncio.Event, note_every: float) -> None:
-        writer = asyncio.create_task(self._note_loop(stop, note_every))
-        attempt = 0
-        try:
-            while not stop.is_set():
-                try:
-                    self.ws = await connect(
-                        f"ws://127.0.0.1:{self.port}/ws/inbox/",
-                        origin=Origin(f"http://127.0.0.1:{self.port}"),
-                        additional_headers={"Cookie": self.cookie},
-                        proxy=None,
-                        open_timeout=STEP_TIMEOUT_S,
-                        ping_interval=None,
-                        close_timeout=2,
-                    )
-                except (OSError, TimeoutError, InvalidHandshake, InvalidStatus) as exc:
-                    self.record.error(_kind("connect", exc))
-                    await _sleep_or_stop(stop, reconnect_delay(attempt, self.rng))
-                    attempt += 1
-                    continue
-                attempt = 0
-                self.record.connects.append(time.time())
-                await self._read(self.ws)
-                self.ws = None
-                if not stop.is_set():
-                    await _sleep_or_stop(stop, reconnect_delay(0, self.rng))
-        finally:
-            writer.cancel()
-            with contextlib.suppress(BaseException):
-                await writer
-            if self.ws is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(self.ws.close(), 3)
+    async def _open(self) -> ClientConnection:
+        return await connect(
+            f"ws://127.0.0.1:{self.port}/ws/inbox/",
+            origin=Origin(f"http://127.0.0.1:{self.port}"),
+            additional_headers={"Cookie": self.cookie},
+            proxy=None,
+            open_timeout=STEP_TIMEOUT_S,
+            ping_interval=None,
+            close_timeout=2,
+        )
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
@@ -278,7 +278,7 @@ class StaffClient:
             "ref": sent.client_id,
         }
 
-    async def _note_loop(self, stop: asyncio.Event, every: float) -> None:
+    async def _write_loop(self, stop: asyncio.Event, every: float) -> None:
         number = 0
         while not stop.is_set():
             await _sleep_or_stop(stop, every)

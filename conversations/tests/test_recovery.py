@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from django.conf import settings
@@ -27,6 +27,7 @@ from conversations.tasks import reply_to_message
 from security.ids import new_visitor_id
 from widgets.tests.live import free_port
 
+T = TypeVar("T")
 OLD = timedelta(seconds=settings.REPLY_SWEEP_AFTER_SECONDS + 5)
 
 
@@ -60,6 +61,26 @@ def wait_for_answer(question: Message, timeout: float = 30) -> list[Message]:
             return found
         time.sleep(0.1)
     return []
+
+
+def at_once(work: Callable[[], T], threads: int = 2) -> list[T]:
+    """`work` on `threads` threads released together (each on its own connection)."""
+    barrier = threading.Barrier(threads)
+    results: list[T] = []
+
+    def run() -> None:
+        try:
+            barrier.wait(timeout=10)
+            results.append(work())
+        finally:
+            connections.close_all()
+
+    started = [threading.Thread(target=run) for _ in range(threads)]
+    for thread in started:
+        thread.start()
+    for thread in started:
+        thread.join(timeout=30)
+    return results
 
 
 @pytest.mark.django_db
@@ -113,41 +134,14 @@ def test_two_racing_sweeps_queue_a_message_once_and_it_is_answered_once(
     question = lost_question(agent)
     queued: list[int] = []
     monkeypatch.setattr(recovery, "task_enqueue", lambda task, pk: queued.append(pk))
-    barrier = threading.Barrier(2)
-    results: list[recovery.SweepResult] = []
-
-    def sweep() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(reply_sweep())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results: list[recovery.SweepResult] = at_once(reply_sweep)
 
     assert queued == [question.pk]
     assert sorted((r.queued, r.claimed) for r in results) == [(0, 1), (1, 0)]
 
     # Two workers answering it at once (the queued task and the lost one found again)
     # store one answer.
-    barrier = threading.Barrier(2)
-
-    def answer() -> None:
-        try:
-            barrier.wait(timeout=10)
-            reply_generate(message_id=question.pk)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=answer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    at_once(lambda: reply_generate(message_id=question.pk))
     assert len(answers_to(question)) == 1
 
 
