@@ -176,4 +176,9 @@ def window_ok(figures: dict[str, Any]) -> bool:
         and not figures.get("processes_down")
         # the slow reader: the server ended it rather than buffering for it
         and figures.get("observed", {}).get("server_closed") is not False
+        # the flood: every request and socket answered in bounded time, never with a 500
+        and not any(
+            "no answer" in outcome or outcome.endswith(" 500")
+            for outcome in figures.get("observed", {}).get("outcomes", {})
+        )
     )

@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,6 +201,86 @@ async def _syncs(ws: Any, count: int) -> None:
             await ws.send(json.dumps({"type": "sync"}))
 
 
+async def flood_while_stalled(ctx: FaultContext) -> float:
+    """While Redis is stopped (SIGSTOP), FLOOD_SESSIONS session requests and FLOOD_SOCKETS
+    widget sockets (with tokens issued before) arrive at once. Each must be refused in
+    bounded time with the contract's answer (503, or a close code), and the web processes'
+    memory must not grow with the flood."""
+    redis = ctx.stack.redis
+    if redis is None:
+        raise BenchSetupError("no redis-server of our own to stall")
+    port = ctx.platform.port
+    tokens = [await _token(port, ctx.agent_id) for _ in range(FLOOD_SOCKETS)]
+    rss_before = sum(ctx.platform.rss_by_pid().values())
+    os.kill(redis.popen.pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        outcomes = await asyncio.gather(
+            *(_session_outcome(port, ctx.agent_id) for _ in range(FLOOD_SESSIONS)),
+            *(_socket_outcome(port, token) for token in tokens),
+        )
+        ctx.notes["flood_s"] = round(time.monotonic() - started, 1)
+        ctx.notes["web_rss_growth_kib"] = sum(ctx.platform.rss_by_pid().values()) - rss_before
+        ctx.notes["outcomes"] = dict(Counter(outcomes).most_common())
+        await asyncio.sleep(max(0.0, REDIS_STALL_S - (time.monotonic() - started)))
+    finally:
+        os.kill(redis.popen.pid, signal.SIGCONT)
+    return time.time()
+
+
+async def _token(port: int, agent_id: str) -> str:
+    from bench.httpclient import HttpConnection
+
+    http = HttpConnection("127.0.0.1", port, timeout=10)
+    try:
+        body = json.dumps({"agentId": agent_id, "url": f"{ORIGIN}/flood"}).encode()
+        response = await http.request("POST", SESSION_PATH, body, session_headers())
+    finally:
+        await http.close()
+    return str(response.json()["token"])
+
+
+async def _session_outcome(port: int, agent_id: str) -> str:
+    from bench.httpclient import HttpConnection
+
+    http = HttpConnection("127.0.0.1", port, timeout=FLOOD_TIMEOUT_S)
+    try:
+        body = json.dumps({"agentId": agent_id, "url": f"{ORIGIN}/flood"}).encode()
+        response = await http.request("POST", SESSION_PATH, body, session_headers())
+        return f"session {response.status}"
+    except (OSError, TimeoutError) as exc:
+        return f"session {type(exc).__name__}"
+    finally:
+        await http.close()
+
+
+async def _socket_outcome(port: int, token: str) -> str:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, InvalidHandshake
+    from websockets.typing import Origin, Subprotocol
+
+    try:
+        async with asyncio.timeout(FLOOD_TIMEOUT_S):
+            ws = await connect(
+                f"ws://127.0.0.1:{port}/ws/widget/",
+                subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)],
+                origin=Origin(ORIGIN),
+                proxy=None,
+                ping_interval=None,
+            )
+            try:
+                frame = json.loads(await ws.recv())
+                return f"socket {frame.get('type')}"
+            except ConnectionClosed as exc:
+                return f"socket closed {exc.rcvd.code if exc.rcvd else 1006}"
+            finally:
+                await ws.close()
+    except TimeoutError:
+        return f"socket no answer in {FLOOD_TIMEOUT_S:.0f} s"
+    except (OSError, InvalidHandshake) as exc:
+        return f"socket {type(exc).__name__}"
+
+
 async def _until_redis_answers(port: int, timeout: float = 20.0) -> None:
     import redis
 
@@ -216,6 +297,12 @@ async def _until_redis_answers(port: int, timeout: float = 20.0) -> None:
     raise BenchSetupError(f"redis-server did not answer on port {port} within {timeout:.0f} s")
 
 
+# The flood while Redis is stalled: this many session requests and widget sockets at once,
+# each given this long for an answer of any kind.
+FLOOD_SESSIONS = 200
+FLOOD_SOCKETS = 100
+FLOOD_TIMEOUT_S = 40.0
+
 # name -> (what it does, injector); in the order `make chaos` runs them.
 FAULTS: dict[str, tuple[str, Injector]] = {
     "web-kill": ("kill -9 of one web process", kill_web),
@@ -223,6 +310,10 @@ FAULTS: dict[str, tuple[str, Injector]] = {
     "beat-kill": ("kill -9 of Celery beat", kill_beat),
     "redis-restart": ("Redis killed and restarted empty", redis_restart_empty),
     "redis-stall": (f"Redis SIGSTOP for {REDIS_STALL_S:.0f} s, then SIGCONT", redis_stall),
+    "flood-stalled": (
+        "a flood of sessions and sockets while Redis is stalled",
+        flood_while_stalled,
+    ),
     "pg-terminate": ("pg_terminate_backend of every app connection", pg_terminate),
     "slow-reader": ("a client that never reads", slow_reader),
 }

@@ -137,3 +137,19 @@ def test_the_visitors_back_off_like_the_widget() -> None:
     delays = [reconnect_delay(attempt, rng) for attempt in range(12)]
     assert 0.25 <= delays[0] <= 0.5
     assert all(15 <= d <= 30 for d in delays[7:])  # capped at 30 s, half of it fixed
+
+
+def test_a_flood_left_unanswered_or_answered_500_fails_the_window() -> None:
+    result = figures(ClientRecord(), {})
+    result["observed"] = {"outcomes": {"session 503": 200, "socket closed 1013": 100}}
+    assert window_ok(result)
+    result["observed"] = {"outcomes": {"session 500": 3}}
+    assert not window_ok(result)
+    result["observed"] = {"outcomes": {"socket no answer in 40 s": 1}}
+    assert not window_ok(result)
+
+
+def test_a_slow_reader_the_server_kept_fails_the_window() -> None:
+    result = figures(ClientRecord(), {})
+    result["observed"] = {"server_closed": False}
+    assert not window_ok(result)
