@@ -136,49 +136,76 @@ async def pg_terminate(ctx: FaultContext) -> float:
 
 
 async def slow_reader(ctx: FaultContext) -> float:
-    """A widget with a long conversation that asks for it SLOW_READER_SYNCS times and stops
-    reading. The web process must not buffer without bound: it closes the socket once its
-    send buffer stayed full for a while (config/ws_protocol.py, 4429). Records the web
-    processes' RSS growth and how the server ended the connection."""
+    """A widget with a long conversation that asks for it SLOW_READER_SYNCS times on a
+    socket that reads nothing (a raw TCP socket with a 4 KiB receive buffer, set before it
+    connects). The web process must not buffer without bound: it closes the socket once its
+    send buffer stayed full for a while (config/ws_protocol.py). Records the web processes'
+    RSS growth and whether the server ended the connection."""
     from websockets.asyncio.client import connect
     from websockets.typing import Origin, Subprotocol
 
-    from bench.httpclient import HttpConnection
-
     port = ctx.platform.port
-    http = HttpConnection("127.0.0.1", port, timeout=10)
-    try:
-        body = json.dumps({"agentId": ctx.agent_id, "url": f"{ORIGIN}/slow"}).encode()
-        response = await http.request("POST", SESSION_PATH, body, session_headers())
-    finally:
-        await http.close()
-    ws = await connect(
+    token = await _token(port, ctx.agent_id)
+    subprotocols = [Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)]
+    async with connect(
         f"ws://127.0.0.1:{port}/ws/widget/",
-        subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + response.json()["token"])],
+        subprotocols=subprotocols,
         origin=Origin(ORIGIN),
         proxy=None,
         ping_interval=None,
-        max_queue=1,
-    )
-    await _long_conversation(ws, SLOW_READER_SEED)
-    raw = ws.transport.get_extra_info("socket")
-    with contextlib.suppress(OSError, AttributeError):  # a small window: the server sees us stop
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ) as tab:  # the visitor's other tab writes the conversation, reading as a widget does
+        await _long_conversation(tab, SLOW_READER_SEED)
     rss_before = sum(ctx.platform.rss_by_pid().values())
-    ws.transport.pause_reading()  # from here on the client reads nothing
-    flood = asyncio.create_task(_syncs(ws, SLOW_READER_SYNCS))
-    await asyncio.sleep(SLOW_READER_WAIT_S)
+    closed = await asyncio.to_thread(_never_reading, port, subprotocols)
     ctx.notes["web_rss_growth_kib"] = sum(ctx.platform.rss_by_pid().values()) - rss_before
-    flood.cancel()
-    ws.transport.resume_reading()
-    try:
-        await asyncio.wait_for(ws.wait_closed(), 30)
-        ctx.notes["server_closed"] = True
-        ctx.notes["close_code"] = ws.close_code
-    except TimeoutError:
-        ctx.notes["server_closed"] = False
-        await ws.close()
+    ctx.notes["server_closed"] = closed
     return time.time()
+
+
+def _never_reading(port: int, subprotocols: list[Any]) -> bool:
+    """Open the widget socket, send the syncs, read nothing for SLOW_READER_WAIT_S; then
+    drain: True if the server had ended the connection (EOF or reset) by then."""
+    from websockets.client import ClientProtocol
+    from websockets.typing import Origin
+    from websockets.uri import parse_uri
+
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", port))
+    protocol = ClientProtocol(
+        parse_uri(f"ws://127.0.0.1:{port}/ws/widget/"),
+        origin=Origin(ORIGIN),
+        subprotocols=subprotocols,
+    )
+    protocol.send_request(protocol.connect())
+    raw.sendall(b"".join(protocol.data_to_send()))
+    raw.settimeout(10)
+    response = b""
+    while b"\r\n\r\n" not in response:  # the handshake's answer, then not a byte more
+        chunk = raw.recv(4096)
+        if not chunk:
+            return True
+        response += chunk
+    protocol.receive_data(response)
+    protocol.events_received()
+    raw.settimeout(0.5)
+    frame = json.dumps({"type": "sync"})
+    for _ in range(SLOW_READER_SYNCS):
+        protocol.send_text(frame.encode())
+    with contextlib.suppress(OSError):  # the server stops reading us too, in time
+        raw.sendall(b"".join(protocol.data_to_send()))
+    time.sleep(SLOW_READER_WAIT_S)
+    raw.settimeout(5)
+    try:
+        while raw.recv(1 << 16):
+            pass
+        return True  # EOF: the server closed it
+    except ConnectionResetError:
+        return True  # aborted by the server
+    except TimeoutError:
+        return False  # still open and still sending
+    finally:
+        raw.close()
 
 
 async def _long_conversation(ws: Any, count: int) -> None:

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer as _RedisChannelLayer
-from redis import BlockingConnectionPool
+from redis import BlockingConnectionPool, Connection
 from redis.asyncio import BlockingConnectionPool as AsyncBlockingConnectionPool
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -29,12 +29,68 @@ _lock = threading.Lock()
 _pools: dict[tuple[str, tuple[tuple[str, str], ...]], BlockingConnectionPool] = {}
 
 
+# After a Redis command failed or timed out, new commands to that server fail at once for
+# this long instead of each waiting out its own socket timeout (see FailFastConnection).
+BREAKER_SECONDS = 2.0
+
+
+class _Breaker:
+    """Per process and Redis server: when it last failed, and so until when not to wait."""
+
+    def __init__(self) -> None:
+        self.open_until: dict[tuple[str, int], float] = {}
+
+    def check(self, server: tuple[str, int]) -> None:
+        until = self.open_until.get(server)
+        if until is not None and time.monotonic() < until:
+            raise RedisConnectionError(
+                f"Redis at {server[0]}:{server[1]} failed a moment ago; not waiting on it"
+            )
+
+    def trip(self, server: tuple[str, int]) -> None:
+        self.open_until[server] = time.monotonic() + BREAKER_SECONDS
+
+
+breaker = _Breaker()
+
+
+class FailFastConnection(Connection):
+    """The synchronous connections of the request path (cache, stamps, rate limits).
+
+    A Redis that stalls (SIGSTOP, a full disk, a network partition) accepts connections and
+    answers nothing: each request would wait out its socket timeout, holding one of the web
+    process's few HTTP threads, and a burst would queue behind them for tens of seconds.
+    The first failure opens the breaker instead: for BREAKER_SECONDS every new command fails
+    at once (a 503 with Retry-After, config.exceptions), then the next one tries again.
+    """
+
+    def _server(self) -> tuple[str, int]:
+        return (str(self.host), int(self.port))
+
+    def send_command(self, *args: Any, **kwargs: Any) -> None:
+        breaker.check(self._server())
+        try:
+            super().send_command(*args, **kwargs)
+        except REDIS_FAULTS:
+            breaker.trip(self._server())
+            raise
+
+    def read_response(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().read_response(*args, **kwargs)
+        except REDIS_FAULTS:
+            breaker.trip(self._server())
+            raise
+
+
 class SharedBlockingConnectionPool(BlockingConnectionPool):
     """The Django cache's `pool_class`: one pool per process and URL, however many cache
     objects Django builds (one per request context under ASGI, each asking for a pool)."""
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Any:
+        if url.startswith("redis://"):  # rediss:// keeps redis-py's SSL connection
+            kwargs.setdefault("connection_class", FailFastConnection)
         key = (url, tuple(sorted((name, repr(value)) for name, value in kwargs.items())))
         pool = _pools.get(key)
         if pool is None:

@@ -25,7 +25,7 @@ from conversations.lifecycle import conversation_csat_record
 from conversations.models import Message
 from conversations.parties import Party
 from conversations.selectors import message_out, messages_after
-from conversations.socket_faults import SurvivesRedisFaults
+from conversations.socket_faults import SurvivesServiceFaults
 from conversations.sockets import visitor_message_send, visitor_replay, visitor_socket_open
 from customers.sessions import WidgetSession, session_token_verify
 from security.abuse import message_counters, message_verdict
@@ -77,7 +77,7 @@ FORWARD_ONLY_EVENTS = frozenset(
 )
 
 
-class WidgetConsumer(SurvivesRedisFaults, AsyncJsonWebsocketConsumer):
+class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
     session: WidgetSession
     party: Party
     agent: Agent

@@ -32,7 +32,7 @@ from conversations.inbox_selectors import (
     staff_message_out,
 )
 from conversations.realtime import inbox_group
-from conversations.socket_faults import SurvivesRedisFaults
+from conversations.socket_faults import SurvivesServiceFaults
 from security.errors import ApiError
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
@@ -54,7 +54,7 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
-class InboxConsumer(SurvivesRedisFaults, AsyncJsonWebsocketConsumer):
+class InboxConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
     user: Any
     groups_joined: list[str]
     refusals: RefusalLog
