@@ -25,7 +25,19 @@ def test_it_pages_with_limit_and_offset(owner: Any, agent: Agent) -> None:
     assert "offset=3" in page["next"]
 
 
-@pytest.mark.parametrize("query", ["limit=abc", "limit=0", "limit=-1", "offset=-1", "offset=null"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=abc",
+        "limit=0",
+        "limit=-1",
+        "limit=201",
+        "offset=-1",
+        "offset=null",
+        "offset=1000000001",
+        "offset=99999999999999999999",  # beyond PostgreSQL's bigint: was a 500
+    ],
+)
 def test_it_refuses_a_malformed_limit_or_offset(owner: Any, agent: Agent, query: str) -> None:
     response = api(owner).get(f"/api/v2/agents/{agent.public_id}/knowledge?{query}")
     assert response.status_code == 400
