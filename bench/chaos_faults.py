@@ -30,7 +30,7 @@ REDIS_STALL_S = 20.0
 # The slow reader: a conversation of this many questions (and answers), asked for this many
 # times by a client that reads none of it, watched this long (the server's bound is 10 s).
 SLOW_READER_SEED = 20
-SLOW_READER_SYNCS = 1500  # x ~40 messages each: far more than any socket buffer holds
+SLOW_READER_SYNCS = 6000  # x up to 50 messages each: far more than the sockets' buffers hold
 SLOW_READER_WAIT_S = 20.0
 
 
