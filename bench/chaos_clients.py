@@ -38,6 +38,23 @@ BASE_DELAY_S = 0.5
 MAX_DELAY_S = 30.0
 
 
+def widget_subprotocols(token: str) -> list[Subprotocol]:
+    return [Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)]
+
+
+async def widget_socket(port: int, token: str) -> ClientConnection:
+    """The widget's socket as a browser opens it (docs/widget-api.md), no pings of its own."""
+    return await connect(
+        f"ws://127.0.0.1:{port}/ws/widget/",
+        subprotocols=widget_subprotocols(token),
+        origin=Origin(ORIGIN),
+        proxy=None,
+        open_timeout=STEP_TIMEOUT_S,
+        ping_interval=None,
+        close_timeout=2,
+    )
+
+
 def reconnect_delay(attempt: int, rng: random.Random) -> float:
     """The widget's delay before retry `attempt` (frontend/src/core/backoff.js)."""
     ceiling = min(MAX_DELAY_S, BASE_DELAY_S * 2 ** min(max(attempt, 0), 20))
@@ -152,16 +169,7 @@ class Visitor(ReconnectingClient):
         return str(data["token"])
 
     async def _open(self) -> ClientConnection:
-        token = await self._session()
-        ws = await connect(
-            f"ws://127.0.0.1:{self.port}/ws/widget/",
-            subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)],
-            origin=Origin(ORIGIN),
-            proxy=None,
-            open_timeout=STEP_TIMEOUT_S,
-            ping_interval=None,
-            close_timeout=2,
-        )
+        ws = await widget_socket(self.port, await self._session())
         frame = json.loads(await asyncio.wait_for(ws.recv(), STEP_TIMEOUT_S))
         if frame.get("type") != "session.ready":
             await ws.close()

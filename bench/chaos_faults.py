@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.chaos_clients import widget_socket, widget_subprotocols
 from bench.procs import BenchSetupError
 from bench.scale_platform import Platform, ScaleStack
 from bench.session import ORIGIN, SESSION_PATH, session_headers
-from bench.ws import SUBPROTOCOL
 
 REDIS_STALL_S = 20.0
 # The slow reader: a conversation of this many questions (and answers), asked for this many
@@ -141,22 +141,13 @@ async def slow_reader(ctx: FaultContext) -> float:
     connects). The web process must not buffer without bound: it closes the socket once its
     send buffer stayed full for a while (config/ws_protocol.py). Records the web processes'
     RSS growth and whether the server ended the connection."""
-    from websockets.asyncio.client import connect
-    from websockets.typing import Origin, Subprotocol
-
     port = ctx.platform.port
     token = await _token(port, ctx.agent_id)
-    subprotocols = [Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)]
-    async with connect(
-        f"ws://127.0.0.1:{port}/ws/widget/",
-        subprotocols=subprotocols,
-        origin=Origin(ORIGIN),
-        proxy=None,
-        ping_interval=None,
-    ) as tab:  # the visitor's other tab writes the conversation, reading as a widget does
+    # The visitor's other tab writes the conversation, reading as a widget does.
+    async with await widget_socket(port, token) as tab:
         await _long_conversation(tab, SLOW_READER_SEED)
     rss_before = sum(ctx.platform.rss_by_pid().values())
-    closed = await asyncio.to_thread(_never_reading, port, subprotocols)
+    closed = await asyncio.to_thread(_never_reading, port, widget_subprotocols(token))
     ctx.notes["web_rss_growth_kib"] = sum(ctx.platform.rss_by_pid().values()) - rss_before
     ctx.notes["server_closed"] = closed
     return time.time()
@@ -282,19 +273,11 @@ async def _session_outcome(port: int, agent_id: str) -> str:
 
 
 async def _socket_outcome(port: int, token: str) -> str:
-    from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidHandshake
-    from websockets.typing import Origin, Subprotocol
 
     try:
         async with asyncio.timeout(FLOOD_TIMEOUT_S):
-            ws = await connect(
-                f"ws://127.0.0.1:{port}/ws/widget/",
-                subprotocols=[Subprotocol(SUBPROTOCOL), Subprotocol("auth." + token)],
-                origin=Origin(ORIGIN),
-                proxy=None,
-                ping_interval=None,
-            )
+            ws = await widget_socket(port, token)
             try:
                 frame = json.loads(await ws.recv())
                 return f"socket {frame.get('type')}"
