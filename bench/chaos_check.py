@@ -154,7 +154,28 @@ def check_window(
         ),
         "staff_notes_duplicated": sum(1 for s in staff_sent if notes.get(s.client_id, 0) > 1),
         "client_errors": dict(errors.most_common(8)),
+        "unacked_detail": _unacked_detail(visitors, start, end, fault_end),
     }
+
+
+def _unacked_detail(
+    visitors: list[ClientRecord], start: float, end: float, fault_end: float
+) -> list[dict[str, Any]]:
+    """For a message never acknowledged: when it was sent and what its client saw since."""
+    detail = []
+    for record in visitors:
+        for s in record.sent.values():
+            if start <= s.at < end and s.acked_at is None:
+                detail.append(
+                    {
+                        "sent_s": round(s.at - fault_end, 2),  # relative to the fault's end
+                        "connects_s": [round(at - fault_end, 2) for at in record.connects][-5:],
+                        "errors": [
+                            (round(at - fault_end, 2), kind) for at, kind in record.error_times
+                        ][-6:],
+                    }
+                )
+    return detail[:10]
 
 
 def first_answer_after(stored: dict[str, StoredQuestion], moment: float) -> float | None:
