@@ -23,6 +23,8 @@ from typing import ParamSpec, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection, connections
 
+from config.redis_pools import REDIS_FAULTS
+
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -30,6 +32,8 @@ T = TypeVar("T")
 # A lost or refused connection, a pool with none to give, a statement PostgreSQL cancelled:
 # the same request is likely to work a few seconds later.
 DATABASE_FAULTS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+# PostgreSQL or Redis failing under some work: retried, or a 503 / a socket closed 1013.
+SERVICE_FAULTS: tuple[type[Exception], ...] = (*DATABASE_FAULTS, *REDIS_FAULTS)
 # What a client is told to wait before trying again (the widget's session retry honours it).
 RETRY_AFTER_SECONDS = 5
 

@@ -64,23 +64,30 @@ class FailFastConnection(Connection):
     at once (a 503 with Retry-After, config.exceptions), then the next one tries again.
     """
 
-    def _server(self) -> tuple[str, int]:
-        return (str(self.host), int(self.port))
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.server = (str(self.host), int(self.port))  # checked on every command
 
     def send_command(self, *args: Any, **kwargs: Any) -> None:
-        breaker.check(self._server())
+        breaker.check(self.server)
         try:
             super().send_command(*args, **kwargs)
         except REDIS_FAULTS:
-            breaker.trip(self._server())
+            breaker.trip(self.server)
             raise
 
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().read_response(*args, **kwargs)
         except REDIS_FAULTS:
-            breaker.trip(self._server())
+            breaker.trip(self.server)
             raise
+
+
+def fail_fast_options(url: str) -> dict[str, Any]:
+    """Pool options for the request path's synchronous connections to `url`: plain
+    `redis://` ones fail fast (rediss:// keeps redis-py's SSL connection)."""
+    return {"connection_class": FailFastConnection} if url.startswith("redis://") else {}
 
 
 class SharedBlockingConnectionPool(BlockingConnectionPool):
@@ -89,8 +96,7 @@ class SharedBlockingConnectionPool(BlockingConnectionPool):
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Any:
-        if url.startswith("redis://"):  # rediss:// keeps redis-py's SSL connection
-            kwargs.setdefault("connection_class", FailFastConnection)
+        kwargs = {**fail_fast_options(url), **kwargs}
         key = (url, tuple(sorted((name, repr(value)) for name, value in kwargs.items())))
         pool = _pools.get(key)
         if pool is None:

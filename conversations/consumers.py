@@ -46,9 +46,6 @@ MAX_TEXT = 4000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_RATE_LIMITED = 4429
-# "Try again later": the database failed a frame's work twice over (WidgetConsumer.dispatch);
-# the widget reconnects with its backoff and resends every message not yet acked.
-CLOSE_TRY_AGAIN = 1013
 
 
 def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
@@ -158,13 +155,10 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         if message.get("type") in FORWARD_ONLY_EVENTS:
             await getattr(self, get_handler_name(message))(message)
             return
-        try:
-            await super().dispatch(message)
-        except DATABASE_FAULTS as exc:
-            # Already retried once where that is safe (retried_on_drop): PostgreSQL is down
-            # or overloaded. Nothing was acked; closed, the widget comes back and resends.
-            logger.warning("widget socket closed 1013 on a database fault: %s", exc)
-            await self._close(CLOSE_TRY_AGAIN)
+        # A database fault here was already retried once where that is safe
+        # (retried_on_drop); raised on, it closes the socket 1013 (SurvivesServiceFaults)
+        # with nothing acked, and the widget comes back and resends.
+        await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
         if self._refusals is not None:

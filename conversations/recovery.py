@@ -132,12 +132,14 @@ class BusyMark:
 
     def __init__(self, message_pk: int | None) -> None:
         self.key = _busy_key(message_pk) if message_pk is not None else None
-        self.stamped = 0.0
+        self.stamped: float | None = None  # when last set
 
     def touch(self) -> None:
         """Renew the mark (at most every BUSY_RENEW_SECONDS): a worker killed mid-answer
         stops renewing it, and the sweep takes the message within BUSY_SECONDS."""
-        if self.key is None or time.monotonic() - self.stamped < BUSY_RENEW_SECONDS:
+        if self.key is None:
+            return
+        if self.stamped is not None and time.monotonic() - self.stamped < BUSY_RENEW_SECONDS:
             return
         self.stamped = time.monotonic()
         try:

@@ -22,13 +22,11 @@ import logging
 import time
 from typing import Any
 
-from config.database_faults import DATABASE_FAULTS
-from config.redis_pools import REDIS_FAULTS
+from config.database_faults import SERVICE_FAULTS
 
 logger = logging.getLogger(__name__)
 
 CLOSE_TRY_AGAIN = 1013
-SERVICE_FAULTS: tuple[type[Exception], ...] = (*REDIS_FAULTS, *DATABASE_FAULTS)
 FAULT_LOG_SECONDS = 10.0
 LEAVE_SECONDS = 2.0  # leaving groups and presence, best effort, on a Redis in trouble
 

@@ -5,18 +5,13 @@ import logging
 from celery import Task, shared_task
 from celery.exceptions import Retry
 
-from config.database_faults import DATABASE_FAULTS, database_connections_recover
-from config.redis_pools import REDIS_FAULTS
+from config.database_faults import SERVICE_FAULTS, database_connections_recover
 from conversations.greetings import greeting_refresh
 from conversations.handoff import handoff_after_failure
 from conversations.recovery import reply_sweep
 from conversations.services import reply_generate
 
 logger = logging.getLogger(__name__)
-
-
-# PostgreSQL or Redis failing under the task: the answer is tried again, not handed off.
-SERVICE_FAULTS = (*DATABASE_FAULTS, *REDIS_FAULTS)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=2)

@@ -31,17 +31,16 @@ def redis_sync_client() -> Any:
         if client is None:
             import redis
 
-            from config.redis_pools import FailFastConnection
+            from config.redis_pools import fail_fast_options
 
             # A stalled Redis fails requests at once after the first timeout (503), rather
             # than each waiting SOCKET_TIMEOUT_SECONDS (config.redis_pools.FailFastConnection).
-            plain = {"connection_class": FailFastConnection} if url.startswith("redis://") else {}
             pool = redis.BlockingConnectionPool.from_url(
                 url,
                 max_connections=settings.REDIS_MAX_CONNECTIONS,
                 timeout=settings.REDIS_POOL_TIMEOUT,
                 socket_timeout=SOCKET_TIMEOUT_SECONDS,
-                **plain,
+                **fail_fast_options(url),
             )
             client = _clients[url] = redis.Redis(connection_pool=pool)
     return client

@@ -189,6 +189,7 @@ def test_the_busy_mark_is_renewed_as_the_answer_streams_and_cleared_after() -> N
     with reply_busy(7, enabled=True) as mark:
         assert cache.get(key) == 1
         cache.delete(key)  # as if BUSY_SECONDS went by without a piece
+        assert mark.stamped is not None  # stamped on entry
         mark.stamped -= recovery.BUSY_RENEW_SECONDS
         mark.relay(pushed.append)("a piece")
         assert cache.get(key) == 1
