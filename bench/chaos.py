@@ -35,6 +35,7 @@ from bench.chaos_check import (
     ANSWER_DEADLINE_S,
     check_window,
     first_answer_after,
+    in_window,
     stored_notes,
     stored_questions,
     window_ok,
@@ -154,21 +155,13 @@ class Harness:
         return [cid for v in self.visitors for cid in v.record.sent]
 
     def settled(self, start: float, end: float) -> bool:
-        """Every message sent in [start, end) acknowledged and its answer seen."""
-        for visitor in self.visitors:
-            for sent in visitor.record.sent.values():
-                if start <= sent.at < end and sent.acked_at is None:
-                    return False
-        stored = stored_questions(self.stack.env["DATABASE_URL"], self._window_ids(start, end))
+        """Every message sent in [start, end) acknowledged, and answered or handed off."""
+        sent = in_window([v.record for v in self.visitors], start, end)
+        if any(s.acked_at is None for s in sent):
+            return False
+        ids = [s.client_id for s in sent]
+        stored = stored_questions(self.stack.env["DATABASE_URL"], ids)
         return all(q.answer_at is not None or q.handed_off for q in stored.values())
-
-    def _window_ids(self, start: float, end: float) -> list[str]:
-        return [
-            s.client_id
-            for v in self.visitors
-            for s in v.record.sent.values()
-            if start <= s.at < end
-        ]
 
 
 async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str, Any]:
@@ -201,7 +194,7 @@ async def run_fault(harness: Harness, ctx: FaultContext, name: str) -> dict[str,
         start=start,
         fault_end=fault_end,
         end=end,
-        stored={k: v for k, v in stored.items()},
+        stored=stored,
         notes=notes,
     )
     figures.update(
