@@ -46,6 +46,9 @@ async def inbox_socket(
 async def close_code(communicator: WebsocketCommunicator) -> int:
     output = await communicator.receive_output(timeout=5)
     assert output["type"] == "websocket.close"
+    # The browser's side of the close: the consumer ends here, through its disconnect, not
+    # by being cancelled at the end of the test's event loop.
+    await communicator.disconnect()
     return int(output["code"])
 
 
