@@ -23,9 +23,9 @@ from agents.memberships import (
 )
 from agents.models import KnowledgeArticle, McpServer, Membership, ToolCall, Workspace
 from agents.presets import PRESETS, preset_defaults_apply
+from core.errors import ApiError
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline, form_for_user
 from security.audit import audit_record
-from security.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 
 

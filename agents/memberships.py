@@ -14,8 +14,8 @@ from django.db import transaction
 
 from agents.models import Membership, Workspace
 from agents.permissions import may_manage, workspace_role
+from core.errors import ApiError, InvalidRequest
 from security.audit import audit_record
-from security.errors import ApiError, InvalidRequest
 
 OWNER = Membership.Role.OWNER
 

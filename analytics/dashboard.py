@@ -33,7 +33,7 @@ from analytics.selectors import (
     metrics_report,
 )
 from analytics.tasks import rollup_metrics
-from security.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound
 
 # Ranges this short are charted hour by hour unless the filter says otherwise.
 HOURLY_UP_TO = timedelta(days=2)

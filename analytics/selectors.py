@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from analytics.histograms import histogram_merge, histogram_summary
 from analytics.models import MetricsBucket
-from security.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound
 from security.scoping import scope_to_user
 
 DEFAULT_DAYS = 30

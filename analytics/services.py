@@ -21,7 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from analytics.models import DailyEventCount, WidgetEvent
-from security.errors import InvalidRequest, PayloadTooLarge
+from core.errors import InvalidRequest, PayloadTooLarge
 
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_.:-]{0,39}$")
 EVENT_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")

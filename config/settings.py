@@ -17,7 +17,7 @@ from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.beat import beat_schedule
-from config.env import (
+from core.env import (
     env_bool,
     env_int,
     env_ip_port,
@@ -33,7 +33,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEBUG = env_bool("DEBUG", False)
 
-# With DEBUG off a published, placeholder or weak key stops start-up (config.env).
+# With DEBUG off a published, placeholder or weak key stops start-up (core.env).
 SECRET_KEY = env_secret_key("SECRET_KEY", checked=not DEBUG)
 # Older keys still accepted while a new SECRET_KEY rolls out (signatures, sealed secrets).
 SECRET_KEY_FALLBACKS = env_secret_key_list("SECRET_KEY_FALLBACKS", checked=not DEBUG)
@@ -149,7 +149,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
         "reconnect_timeout": 10,
     }
     # No CONN_HEALTH_CHECKS (a check per checkout): a dropped connection is handled where it
-    # surfaces, and the pool is purged then (config.database_faults says why).
+    # surfaces, and the pool is purged then (core.database_faults says why).
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
@@ -161,7 +161,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, channel layer, Celery ----------------------------------------------
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "ca")
-# Every Redis user in a process has one bounded pool (config.redis_pools): at most this many
+# Every Redis user in a process has one bounded pool (core.redis_pools): at most this many
 # connections each (channel layer, cache, rate limits and presence, Celery's publisher), and
 # a caller finding them all busy waits up to REDIS_POOL_TIMEOUT seconds rather than failing.
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 50, minimum=2)
@@ -173,7 +173,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": REDIS_KEY_PREFIX,
             "OPTIONS": {
-                "pool_class": "config.redis_pools.SharedBlockingConnectionPool",
+                "pool_class": "core.redis_pools.SharedBlockingConnectionPool",
                 "max_connections": REDIS_MAX_CONNECTIONS,
                 "timeout": REDIS_POOL_TIMEOUT,
                 "socket_connect_timeout": 5,
@@ -183,7 +183,7 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
-            "BACKEND": "config.redis_pools.RedisChannelLayer",
+            "BACKEND": "core.redis_pools.RedisChannelLayer",
             "CONFIG": {
                 # Reads must outlast channels_redis's 5 s blocking pop: redis-py 8 times out
                 # reads after 5 s by default, which killed every socket idle that long.
@@ -327,10 +327,10 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Outside JSON is read strictly everywhere (security.untrusted_json).
     "DEFAULT_PARSER_CLASSES": ["security.http.StrictJSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "config.openapi.ApiAutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.StrictLimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.ApiAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {

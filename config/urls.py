@@ -9,7 +9,6 @@ from analytics.api.metrics import SummaryView, TimeseriesView
 from analytics.dashboard import dashboard_csv, dashboard_page
 from analytics.views import metrics
 from config import health
-from config import openapi as _openapi  # noqa: F401  (the schema of the token views below)
 from conversations.admin_inbox import inbox_page
 from conversations.api.conversations import (
     ConversationAction,
@@ -30,6 +29,7 @@ from conversations.api.widget import (
     SessionRefreshView,
     SessionView,
 )
+from core import openapi as _openapi  # noqa: F401  (the schema of the token views below)
 from widgets.api.core import widget_core
 from widgets.api.events import EventsView
 from widgets.api.experiments import (
@@ -153,5 +153,5 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
 ]
 
-handler404 = "config.exceptions.not_found"
-handler500 = "config.exceptions.server_error"
+handler404 = "core.exceptions.not_found"
+handler500 = "core.exceptions.server_error"

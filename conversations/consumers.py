@@ -19,7 +19,6 @@ from django.db import connections
 from agents.models import Agent
 from analytics import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
-from config.database_faults import DATABASE_FAULTS, RETRY_AFTER_SECONDS, retried_on_drop
 from conversations import realtime, services, staff
 from conversations.lifecycle import conversation_csat_record
 from conversations.models import Message
@@ -27,10 +26,11 @@ from conversations.parties import Party
 from conversations.selectors import message_out, messages_after
 from conversations.socket_faults import SurvivesServiceFaults
 from conversations.sockets import visitor_message_send, visitor_replay, visitor_socket_open
+from core.database_faults import DATABASE_FAULTS, RETRY_AFTER_SECONDS, retried_on_drop
+from core.errors import ApiError, InvalidSessionToken
 from customers.sessions import WidgetSession, session_token_verify
 from security.abuse import message_counters, message_verdict
 from security.client_ip import client_ip
-from security.errors import ApiError, InvalidSessionToken
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
 from security.ratelimit import Decision, Limit, arate_limit_hit, arate_limits_gated

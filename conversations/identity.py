@@ -16,12 +16,12 @@ from agents.models import Agent
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current
+from core.errors import InvalidCustomerToken
 from customers.identity import Identity, identity_verify
 from customers.models import Customer
 from customers.profiles import customer_resolve
 from customers.sessions import conversation_owner_key
 from customers.visitors import ProvenVisitorId
-from security.errors import InvalidCustomerToken
 from widgets.snapshots import WidgetSnapshot
 
 logger = logging.getLogger(__name__)

@@ -33,7 +33,7 @@ from conversations.inbox_selectors import (
 )
 from conversations.realtime import inbox_group
 from conversations.socket_faults import SurvivesServiceFaults
-from security.errors import ApiError
+from core.errors import ApiError
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
 from security.ratelimit import arate_limit_hit

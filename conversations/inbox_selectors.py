@@ -15,8 +15,8 @@ from agents.models import Workspace
 from conversations.identity import CustomerOut, customer_out
 from conversations.models import Conversation, Message
 from conversations.selectors import MessageOut, message_out
+from core.errors import NotFound
 from customers.profiles import customer_facts
-from security.errors import NotFound
 from security.scoping import scope_to_user
 
 INBOX_SIZE = 200

@@ -4,7 +4,7 @@ channels_redis speaks asyncio only, so sync code would run an event loop for eve
 about 0.5 ms of CPU each, against 0.2 ms for the same commands on a sync client
 (bench/replies.py). The answer task sends two events per answer and an LLM answer a dozen
 deltas, so the worker sends this way: the same keys, message format, capacity and expiry
-as the layer's own `group_send` (config.redis_pools: one pipelined membership read, then
+as the layer's own `group_send` (core.redis_pools: one pipelined membership read, then
 one script per connection), on one bounded blocking pool per Redis host and process.
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 import redis
 from channels_redis.core import RedisChannelLayer
 
-# The layer's own script (config.redis_pools), so both paths store the same thing.
-from config.redis_pools import _GROUP_SEND
+# The layer's own script (core.redis_pools), so both paths store the same thing.
+from core.redis_pools import _GROUP_SEND
 
 _lock = threading.Lock()
 _clients: dict[str, redis.Redis] = {}

@@ -15,9 +15,9 @@ from conversations import realtime
 from conversations.analytics_events import event_source, server_event_record
 from conversations.models import Conversation, Message
 from conversations.parties import Party
+from core.errors import InvalidRequest, NotFound
 from customers.models import Customer, CustomerMemory
 from customers.profiles import memory_remember
-from security.errors import InvalidRequest, NotFound
 
 logger = logging.getLogger(__name__)
 

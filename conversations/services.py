@@ -16,7 +16,6 @@ from agents.models import Agent
 from agents.responders import responder_for
 from agents.responders.base import CustomerContext, HistoryItem, Reply
 from analytics.prometheus import responder_timed
-from config.redis_pools import REDIS_FAULTS
 from conversations import message_rows, realtime
 from conversations.analytics_events import conversation_started_record, message_answered_record
 from conversations.handoff import handoff_after_customer_message, handoff_after_reply
@@ -26,9 +25,10 @@ from conversations.parties import Party
 from conversations.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
 from conversations.recovery import reply_busy
 from conversations.task_queue import task_enqueue
+from core.errors import InvalidRequest
+from core.redis_pools import REDIS_FAULTS
 from customers.models import Customer
 from customers.profiles import customer_facts
-from security.errors import InvalidRequest
 from security.ids import ALPHABET, RANDOM_LENGTH, new_message_id
 from security.pii import PiiPolicy, pii_mask
 

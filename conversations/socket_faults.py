@@ -22,7 +22,7 @@ import logging
 import time
 from typing import Any
 
-from config.database_faults import SERVICE_FAULTS
+from core.database_faults import SERVICE_FAULTS
 
 logger = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from conversations.inbox_selectors import StaffUser, conversation_for_staff
 from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_current
-from security.errors import ApiError, InvalidRequest
+from core.errors import ApiError, InvalidRequest
 
 logger = logging.getLogger(__name__)
 

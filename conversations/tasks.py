@@ -5,11 +5,11 @@ import logging
 from celery import Task, shared_task
 from celery.exceptions import Retry
 
-from config.database_faults import SERVICE_FAULTS, database_connections_recover
 from conversations.greetings import greeting_refresh
 from conversations.handoff import handoff_after_failure
 from conversations.recovery import reply_sweep
 from conversations.services import reply_generate
+from core.database_faults import SERVICE_FAULTS, database_connections_recover
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from core.errors import InvalidCustomerToken, InvalidRequest
 from customers.keys import KeyMaterial, key_material, live_keys
 from customers.models import IdentityKey
-from security.errors import InvalidCustomerToken, InvalidRequest
 from security.sealing import SealBroken
 
 logger = logging.getLogger("customeragent.security")

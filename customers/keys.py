@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from core.errors import InvalidRequest
 from customers.models import IdentityKey
 from security.audit import audit_record
-from security.errors import InvalidRequest
 from security.sealing import seal, unseal
 
 SECRET_BYTES = 32  # 256 bits

@@ -14,10 +14,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.errors import InvalidRequest
 from customers.identity import Identity
 from customers.models import Customer, CustomerMemory
 from security.audit import audit_record
-from security.errors import InvalidRequest
 
 MAX_MEMORY_VALUE = 2000
 

@@ -15,8 +15,8 @@ import jwt
 from django.conf import settings
 from django.utils.crypto import salted_hmac
 
+from core.errors import InvalidRefreshToken, InvalidSessionToken, OriginNotAllowed
 from customers.visitors import ProvenVisitorId
-from security.errors import InvalidRefreshToken, InvalidSessionToken, OriginNotAllowed
 from security.ratelimit import OneTimeUse, Spend, rate_limits_checked
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from security.errors import ReadOnlyKey, StaffRequired
+from core.errors import ReadOnlyKey, StaffRequired
 
 
 def is_api_key(principal: Any) -> bool:

@@ -11,7 +11,7 @@ from django.http.request import RawPostDataException
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from security.errors import InvalidRequest, PayloadTooLarge
+from core.errors import InvalidRequest, PayloadTooLarge
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 
 JSON_TYPES = ("application/json", "text/plain")

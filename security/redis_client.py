@@ -31,10 +31,10 @@ def redis_sync_client() -> Any:
         if client is None:
             import redis
 
-            from config.redis_pools import fail_fast_options
+            from core.redis_pools import fail_fast_options
 
             # A stalled Redis fails requests at once after the first timeout (503), rather
-            # than each waiting SOCKET_TIMEOUT_SECONDS (config.redis_pools.FailFastConnection).
+            # than each waiting SOCKET_TIMEOUT_SECONDS (core.redis_pools.FailFastConnection).
             pool = redis.BlockingConnectionPool.from_url(
                 url,
                 max_connections=settings.REDIS_MAX_CONNECTIONS,

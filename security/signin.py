@@ -18,9 +18,9 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from config.exceptions import error_body
+from core.errors import LockedOut
+from core.exceptions import error_body
 from security.client_ip import client_ip
-from security.errors import LockedOut
 
 logger = logging.getLogger("customeragent.security")
 

@@ -29,7 +29,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch, get_md5_hash_password
 
-from security.errors import InvalidRefreshToken, StaffRequired
+from core.errors import InvalidRefreshToken, StaffRequired
 from security.signin import signin_locked_out
 
 

@@ -20,7 +20,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from agents.models import Agent
-from security.errors import ApiError
+from core.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.assets import MAX_ASSET_BYTES, MAX_ASSET_SIDE, widget_logo_upload

@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from agents.models import Agent
 from agents.permissions import may_manage
+from core.errors import ApiError
 from customers.keys import live_keys
 from security.domains import allows_any_site
-from security.errors import ApiError
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.drafts import widget_draft_update
 from widgets.installation import InstallationStatus, installation_host_allow, installation_status

@@ -20,8 +20,8 @@ from django.utils.html import format_html
 
 from analytics.experiments import experiment_latest_result, experiment_results_compute
 from analytics.models import Experiment, ExperimentResult, ExperimentVariant
+from core.errors import ApiError
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
-from security.errors import ApiError
 from widgets.experiment_services import (
     experiment_key_validate,
     experiment_promote,

@@ -20,6 +20,7 @@ from django.utils.cache import add_never_cache_headers
 
 from agents.models import Agent
 from agents.permissions import may_manage
+from core.errors import InvalidRequest
 from customers.identity import token_diagnose
 from customers.keys import (
     identity_key_retire,
@@ -29,7 +30,6 @@ from customers.keys import (
 )
 from customers.models import IdentityKey
 from security.audit import audit_record
-from security.errors import InvalidRequest
 
 
 class RotateForm(forms.Form):

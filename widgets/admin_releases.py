@@ -22,7 +22,7 @@ from django.utils.html import format_html
 
 from agents.models import Agent
 from agents.permissions import may_manage
-from security.errors import ApiError
+from core.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.bulk import agent_duplicate, widget_export, widget_import, widget_preset_apply

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_safe
 from PIL import Image, UnidentifiedImageError
 
 from agents.models import Agent
-from security.errors import InvalidRequest
+from core.errors import InvalidRequest
 from widgets.drafts import widget_draft_update
 from widgets.models import WidgetAsset
 

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Agent, KnowledgeArticle
+from core.errors import InvalidRequest
 from security.audit import audit_record
-from security.errors import InvalidRequest
 from widgets.drafts import widget_config_locked, widget_fields_apply
 from widgets.models import WidgetConfig
 from widgets.selectors import widget_draft_public_config

@@ -24,8 +24,8 @@ from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db import transaction
 
+from core.errors import ApiError, InvalidRequest
 from security.audit import audit_record
-from security.errors import ApiError, InvalidRequest
 from widgets.models import CoreBuild, CoreChannel
 
 logger = logging.getLogger("customeragent.widgets")

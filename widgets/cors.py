@@ -18,8 +18,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from core.errors import InvalidSessionToken
 from customers.sessions import refresh_token_agent, session_token_verify
-from security.errors import InvalidSessionToken
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.selectors import any_agent_allows
 from widgets.snapshots import WidgetSnapshot, widget_snapshot

@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from agents.models import Agent
+from core.errors import InvalidRequest, RateLimited
 from security.audit import audit_record
 from security.client_ip import request_client_ip
-from security.errors import InvalidRequest, RateLimited
 from security.ratelimit import Limit, rate_limit_hit
 from widgets.domain_dns import DnsUnavailable, txt_values
 from widgets.models import WidgetConfig

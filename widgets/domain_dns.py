@@ -12,7 +12,7 @@ import dns.name
 import dns.resolver
 from django.conf import settings
 
-from config.env import ip_port_parse
+from core.env import ip_port_parse
 
 LOOKUP_SECONDS = 4.0
 

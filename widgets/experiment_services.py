@@ -23,8 +23,8 @@ from django.utils import timezone
 from agents.models import Agent
 from analytics.experiments import experiment_latest_result
 from analytics.models import Experiment, ExperimentVariant
+from core.errors import InvalidRequest
 from security.audit import audit_record
-from security.errors import InvalidRequest
 from widgets.experiments import overrides_validate
 from widgets.models import WidgetConfig
 from widgets.releases import widget_release_promote

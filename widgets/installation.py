@@ -25,6 +25,7 @@ from django.utils.timesince import timesince
 
 from agents.models import Agent
 from analytics.models import MetricsBucket, WidgetEvent
+from core.errors import InvalidRequest
 from security.domains import (
     ANY_HOST,
     DEFAULT_PORTS,
@@ -33,7 +34,6 @@ from security.domains import (
     parse_origin,
     parse_pattern,
 )
-from security.errors import InvalidRequest
 from widgets.drafts import widget_draft_update
 from widgets.models import InstallationRefusal, WidgetConfig
 from widgets.selectors import WidgetAccess, widget_access_for

@@ -19,8 +19,8 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 
 from agents.models import Agent
+from core.errors import ApiError
 from security.audit import acting_user, audit_record
-from security.errors import ApiError
 from widgets.bulk import widget_document_from_public
 from widgets.drafts import widget_config_locked as _locked
 from widgets.drafts import widget_fields_apply

@@ -15,8 +15,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from core.errors import InvalidRequest
 from security.domains import invalid_patterns
-from security.errors import InvalidRequest
 from security.limits import limit_overrides_validate
 from widgets.core_builds import core_version_validate
 from widgets.css_check import css_errors, css_errors_text

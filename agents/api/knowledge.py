@@ -18,7 +18,7 @@ from rest_framework.request import Request
 from agents.mcp import mcp_url_problem
 from agents.models import Agent, KnowledgeArticle, McpServer
 from agents.permissions import may_manage
-from config.typed_input import TypedInput
+from core.typed_input import TypedInput
 from security.scoping import scope_to_user
 from security.sealing import seal
 

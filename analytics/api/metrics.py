@@ -22,7 +22,7 @@ from analytics.selectors import (
     metrics_summary,
     metrics_timeseries,
 )
-from config.openapi import error_responses, typed_dict_schema
+from core.openapi import error_responses, typed_dict_schema
 
 FILTERS = [
     OpenApiParameter("agent", str, description="An agent id (agt_…); default: all of yours."),

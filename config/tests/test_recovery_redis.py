@@ -28,7 +28,6 @@ from django.db import OperationalError
 from django.test import Client, override_settings
 
 from agents.models import Agent
-from config.redis_pools import BREAKER_SECONDS, FailFastConnection
 from config.tests.faults import RedisServer, redis_server
 from conftest import SITE_ORIGIN
 from conversations import socket_faults
@@ -39,6 +38,7 @@ from conversations.socket_faults import (
     SurvivesServiceFaults,
     survives_service_faults,
 )
+from core.redis_pools import BREAKER_SECONDS, FailFastConnection
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def _redis_settings(url: str) -> dict[str, Any]:
         "CHANNEL_LAYERS": {
             "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"},
             "faulty": {
-                "BACKEND": "config.redis_pools.RedisChannelLayer",
+                "BACKEND": "core.redis_pools.RedisChannelLayer",
                 "CONFIG": {"hosts": [{"address": url, "socket_timeout": 30}]},
             },
         },

@@ -59,7 +59,7 @@ def test_services_mode_with_database_and_redis_urls() -> None:
     assert result.returncode == 0, result.stderr
     chosen = json.loads(result.stdout)
     assert chosen["db"] == "django.db.backends.postgresql"
-    assert chosen["layer"] == "config.redis_pools.RedisChannelLayer"
+    assert chosen["layer"] == "core.redis_pools.RedisChannelLayer"
     assert chosen["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert chosen["eager"] is False
     assert chosen["broker"] == "redis://cache.internal:6379/3"
@@ -170,5 +170,5 @@ def test_deploy_check_is_clean_in_a_proper_production_environment() -> None:
 def test_ci_runs_against_real_postgres_and_redis() -> None:
     # Under CI a silent fall-back to the embedded mode would hide real-service bugs.
     assert connection.vendor == "postgresql"
-    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "config.redis_pools.RedisChannelLayer"
+    assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "core.redis_pools.RedisChannelLayer"
     assert settings.CELERY_TASK_ALWAYS_EAGER is False

@@ -19,8 +19,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.openapi import ApiAutoSchema, error_responses
-from config.typed_input import TypedInput
 from conversations.models import Conversation, Message
 from conversations.staff import (
     conversation_release,
@@ -30,7 +28,9 @@ from conversations.staff import (
     staff_note,
     staff_reply,
 )
-from security.errors import InvalidRequest
+from core.errors import InvalidRequest
+from core.openapi import ApiAutoSchema, error_responses
+from core.typed_input import TypedInput
 from security.scoping import scope_to_user
 
 

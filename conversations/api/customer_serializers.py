@@ -12,8 +12,8 @@ from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.typed_input import TypedInput
 from conversations.models import Conversation
+from core.typed_input import TypedInput
 from customers.identity import (
     MAX_ATTRIBUTE_KEY,
     MAX_ATTRIBUTE_VALUE,

@@ -27,10 +27,10 @@ from conversations.api.customer_serializers import (
     MemoryUpdateIn,
 )
 from conversations.models import Conversation
+from core.errors import InvalidRequest
 from customers.models import Customer, CustomerMemory
 from customers.profiles import customer_erase, memory_remember
 from customers.selectors import customers_visible_to
-from security.errors import InvalidRequest
 from security.scoping import scope_to_user
 
 ERASER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)

@@ -26,6 +26,15 @@ from conversations.selectors import (
     message_out,
     messages_after,
 )
+from core.errors import (
+    ApiError,
+    InvalidCustomerToken,
+    InvalidRefreshToken,
+    InvalidRequest,
+    InvalidSessionToken,
+    NotFound,
+    OriginNotAllowed,
+)
 from customers.models import Customer
 from customers.sessions import (
     IssuedSession,
@@ -37,15 +46,6 @@ from customers.sessions import (
 from customers.visitors import MAX_VISITOR_SECRET_LENGTH, BrowserVisitor, visitor_resolve
 from security.blocks import IpBlockList
 from security.domains import domain_hash
-from security.errors import (
-    ApiError,
-    InvalidCustomerToken,
-    InvalidRefreshToken,
-    InvalidRequest,
-    InvalidSessionToken,
-    NotFound,
-    OriginNotAllowed,
-)
 from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView

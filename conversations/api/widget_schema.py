@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, NotRequired, TypedDict
 
-from config.openapi import error_responses, typed_dict_schema
 from conversations.identity import CustomerOut
 from conversations.selectors import MessageOut
+from core.openapi import error_responses, typed_dict_schema
 from widgets.selectors import PublicConfig
 
 

@@ -217,7 +217,7 @@ def test_redis_failing_under_an_answer_costs_the_typing_dots_not_the_answer(
     broadcast all fail; the answer is stored and the bot keeps the conversation."""
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "config.redis_pools.RedisChannelLayer",
+            "BACKEND": "core.redis_pools.RedisChannelLayer",
             "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{free_port()}/0"}]},
         }
     }

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from conversations.models import Conversation, Message
 from conversations.staff import staff_note, staff_reply
 from conversations.tests.test_inbox import command, inbox_ready
-from security.errors import InvalidRequest
+from core.errors import InvalidRequest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -33,9 +33,9 @@ from django.test import Client
 import customers.identity
 from agents.models import Agent
 from conftest import SITE_ORIGIN
+from core.errors import InvalidCustomerToken
 from customers.identity import identity_verify, token_diagnose
 from customers.keys import identity_secret_rotate
-from security.errors import InvalidCustomerToken
 
 pytestmark = pytest.mark.django_db
 

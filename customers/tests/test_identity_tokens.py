@@ -21,10 +21,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from agents.models import Agent
+from core.errors import InvalidCustomerToken, InvalidRequest
 from customers.identity import identity_verify, token_diagnose
 from customers.keys import identity_key_retire, identity_public_key_add, identity_secret_rotate
 from customers.models import IdentityKey
-from security.errors import InvalidCustomerToken, InvalidRequest
 from security.sealing import unseal
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from security.errors import InvalidRefreshToken
+from core.errors import InvalidRefreshToken
 from security.signin import signin_client_ip, signin_locked_out_response
 from security.staff_tokens import refresh_token_spend, staff_token_user
 from security.tasks import prune_staff_sign_in_records

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.api.knowledge import AgentScoped
-from config.openapi import error_responses
+from core.openapi import error_responses
 from widgets.api.widget_config import WidgetOut
 from widgets.custom_domains import custom_domain_check
 from widgets.drafts import widget_draft_state

@@ -10,11 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.services import EventSource, events_record, events_validate
-from config.openapi import error_responses
+from core.errors import InvalidSessionToken, OriginNotAllowed
+from core.openapi import error_responses
 from customers.sessions import session_token_verify
 from security.blocks import IpBlockList
 from security.domains import parse_origin
-from security.errors import InvalidSessionToken, OriginNotAllowed
 from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView

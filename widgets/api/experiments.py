@@ -21,9 +21,9 @@ from agents.models import Agent
 from agents.permissions import may_manage
 from analytics.experiments import experiment_latest_result
 from analytics.models import Experiment, ExperimentResult, ExperimentVariant
-from config.openapi import error_responses
-from config.typed_input import TypedInput
-from security.errors import InvalidRequest
+from core.errors import InvalidRequest
+from core.openapi import error_responses
+from core.typed_input import TypedInput
 from security.scoping import scope_to_user
 from widgets.experiment_services import (
     ExperimentInvalid,

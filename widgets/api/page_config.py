@@ -18,9 +18,9 @@ from django.utils.http import parse_etags
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 
-from config.openapi import error_responses, typed_dict_schema
+from core.errors import NotFound
+from core.openapi import error_responses, typed_dict_schema
 from security.domains import origin_allowed
-from security.errors import NotFound
 from widgets.api.public import PublicWidgetView
 from widgets.installation import installation_origin_note
 from widgets.page_config import PublicWidgetDocument, widget_page_config

@@ -13,10 +13,10 @@ from typing import Any
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from core.errors import InvalidSessionToken, IpBlocked, OriginNotAllowed, RateLimited
 from customers.sessions import WidgetSession, session_token_verify
 from security.blocks import ip_block_for
 from security.client_ip import request_client_ip
-from security.errors import InvalidSessionToken, IpBlocked, OriginNotAllowed, RateLimited
 from security.limits import limit_for
 from security.ratelimit import rate_limit_hit
 from widgets.cors import cors_agent_judged

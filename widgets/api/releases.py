@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.api.knowledge import AgentScoped
-from config.openapi import error_responses
-from config.typed_input import TypedInput
-from security.errors import InvalidRequest, NotFound
+from core.errors import InvalidRequest, NotFound
+from core.openapi import error_responses
+from core.typed_input import TypedInput
 from widgets.models import WidgetConfig, WidgetRelease
 from widgets.releases import (
     MAX_NOTE,

@@ -15,8 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.api.knowledge import AgentScoped
-from config.openapi import error_responses, typed_dict_schema
-from security.errors import InvalidRequest
+from core.errors import InvalidRequest
+from core.openapi import error_responses, typed_dict_schema
 from widgets.bulk import WidgetDocument, widget_export, widget_import
 from widgets.drafts import EDITABLE_FIELDS, widget_draft_state, widget_draft_update
 from widgets.snippet import Snippets, widget_snippets_for

@@ -18,10 +18,10 @@ from django.test import Client
 from agents.models import Agent
 from bench.widget_perf import SNIPPET, WIDGET_SCRIPT
 from conversations.tests.test_widget_api import start
+from core.errors import InvalidCustomerToken
 from customers.identity import identity_verify
 from customers.keys import identity_key_retire, identity_secret_rotate, live_keys
 from customers.models import IdentityKey
-from security.errors import InvalidCustomerToken
 from security.models import AuditEntry
 from widgets.demo import DEMO_AGENT_NAME, DEMO_WORKSPACE, demo_identity_key
 from widgets.demo_identity import DEMO_CUSTOMERS, customer_token_for

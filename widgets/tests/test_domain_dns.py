@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from config.env import ip_port_parse
+from core.env import ip_port_parse
 from widgets import domain_dns
 from widgets.domain_dns import DnsUnavailable, txt_values
 from widgets.tests.dns_server import FakeZone, fake_dns

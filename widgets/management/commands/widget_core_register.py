@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
-from security.errors import ApiError
+from core.errors import ApiError
 from widgets.core_builds import core_builds_register, core_channel_move
 from widgets.models import CoreBuild
 

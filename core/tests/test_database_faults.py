@@ -12,8 +12,8 @@ from django.db import OperationalError
 from django.test import Client
 
 from agents.models import Agent
-from config.database_faults import RETRY_AFTER_SECONDS, retried_on_drop
 from conftest import SITE_ORIGIN
+from core.database_faults import RETRY_AFTER_SECONDS, retried_on_drop
 
 
 def _dropped(**kwargs: Any) -> Any:

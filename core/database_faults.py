@@ -5,7 +5,7 @@ terminates them. The pool (psycopg_pool, config/settings.py) does not notice tha
 connection died while it sat idle, so after a drop each idle connection would fail the
 next caller it is handed to, one after another. The first caller to hit one instead has
 the pool test all of its idle connections (`database_connections_recover`): one visitor,
-not one per idle connection, hears "try again shortly" (a 503, config.exceptions), and a
+not one per idle connection, hears "try again shortly" (a 503, core.exceptions), and a
 socket's message is stored on a fresh connection (`retried_on_drop`).
 
 Testing every connection as it leaves the pool (Django's CONN_HEALTH_CHECKS, which hands
@@ -23,7 +23,7 @@ from typing import ParamSpec, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection, connections
 
-from config.redis_pools import REDIS_FAULTS
+from core.redis_pools import REDIS_FAULTS
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")

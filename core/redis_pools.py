@@ -61,7 +61,7 @@ class FailFastConnection(Connection):
     answers nothing: each request would wait out its socket timeout, holding one of the web
     process's few HTTP threads, and a burst would queue behind them for tens of seconds.
     The first failure opens the breaker instead: for BREAKER_SECONDS every new command fails
-    at once (a 503 with Retry-After, config.exceptions), then the next one tries again.
+    at once (a 503 with Retry-After, core.exceptions), then the next one tries again.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.test import APIClient
 
 from agents.models import Agent, KnowledgeArticle
-from config.typed_input import json_type_problem
+from core.typed_input import json_type_problem
 
 pytestmark = pytest.mark.django_db
 

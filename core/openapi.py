@@ -20,7 +20,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
-# What each status means in this API, by error code (config/exceptions.py, security.errors).
+# What each status means in this API, by error code (core/exceptions.py, core.errors).
 ERROR_CODES: dict[int, str] = {
     400: "invalid_request (with `fields` for a body that fails validation)",
     401: "not_authenticated",

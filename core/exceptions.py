@@ -12,13 +12,13 @@ from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from config.database_faults import (
+from core.database_faults import (
     DATABASE_FAULTS,
     RETRY_AFTER_SECONDS,
     database_connections_recover,
 )
-from config.redis_pools import REDIS_FAULTS
-from security.errors import ApiError
+from core.errors import ApiError
+from core.redis_pools import REDIS_FAULTS
 
 logger = logging.getLogger("customeragent.api")
 

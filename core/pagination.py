@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 
-from security.errors import InvalidRequest
+from core.errors import InvalidRequest
 
 # A page holds at most MAX_LIMIT items; an offset beyond MAX_OFFSET is refused too (a
 # number PostgreSQL cannot hold was a 500, found by the schema tests).
