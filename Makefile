@@ -81,6 +81,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(DEV_ENV) $(VENV)/bin/mypy .
+	PYTHONPATH=. $(VENV)/bin/lint-imports --no-cache
 	$(DEV_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 bench: build

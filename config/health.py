@@ -41,7 +41,7 @@ def _database_ok() -> bool:
     if pool is None:  # SQLite, or PostgreSQL without a pool
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            return bool(cursor.fetchone() == (1,))
     pool.open()  # as Django does on first use; a no-op once open
     try:
         return _pool_answers(pool)
@@ -54,13 +54,13 @@ def _database_ok() -> bool:
 
 def _pool_answers(pool: ConnectionPool[Any]) -> bool:
     with pool.connection(timeout=READYZ_DATABASE_WAIT_SECONDS) as conn:
-        return conn.execute("SELECT 1").fetchone() == (1,)
+        return bool(conn.execute("SELECT 1").fetchone() == (1,))
 
 
 def _cache_ok() -> bool:
     key = f"readyz:{uuid.uuid4().hex}"
     cache.set(key, "1", 5)
-    ok = cache.get(key) == "1"
+    ok = bool(cache.get(key) == "1")
     cache.delete(key)
     return ok
 
@@ -97,14 +97,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     for name, check in CHECKS.items():
         try:
             results[name] = "ok" if check() else "failing"
-        except Exception as exc:  # a probe reports, it never raises
+        except Exception as exc:  # noqa: BLE001 (a probe reports any failure, it never raises)
             results[name] = f"failing: {type(exc).__name__}"
     failing = [name for name, state in results.items() if state != "ok"]
     degraded: list[str] = []
     if settings.SERVICES_MODE:  # embedded mode runs tasks in-process: there is no worker
         try:
             results["worker"] = worker_state()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (as above)
             results["worker"] = f"failing: {type(exc).__name__}"
         if results["worker"] != "ok":
             if request.GET.get("worker") == "required":

@@ -26,15 +26,20 @@ def json_type_problem(field: serializers.Field[Any, Any, Any, Any], value: Any) 
     if isinstance(field, serializers.DictField) and isinstance(value, dict):
         items = value.values()
         return next(filter(None, (json_type_problem(field.child, item) for item in items)), None)
-    if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):
-        return "Must be true or false."
-    if isinstance(field, TEXT_FIELDS):
-        return None if isinstance(value, str) else "Must be a string."
+    return _scalar_problem(field, value)
+
+
+def _scalar_problem(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
     is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if isinstance(field, serializers.IntegerField):
-        return None if is_number and isinstance(value, int) else "Must be an integer."
-    if isinstance(field, serializers.FloatField):
-        return None if is_number else "Must be a number."
+    checks: tuple[tuple[type | tuple[type, ...], bool, str], ...] = (
+        (serializers.BooleanField, isinstance(value, bool), "Must be true or false."),
+        (TEXT_FIELDS, isinstance(value, str), "Must be a string."),
+        (serializers.IntegerField, is_number and isinstance(value, int), "Must be an integer."),
+        (serializers.FloatField, is_number, "Must be a number."),
+    )
+    for kinds, fits, problem in checks:
+        if isinstance(field, kinds):
+            return None if fits else problem
     return None
 
 
