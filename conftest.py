@@ -9,8 +9,9 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from agents.models import Agent, KnowledgeArticle, Membership, Workspace
+from agents.models import Agent, KnowledgeArticle
 from widgets.models import WidgetConfig
+from workspaces.models import Membership, Workspace
 
 SITE_ORIGIN = "https://shop.example.com"
 
@@ -38,7 +39,7 @@ def _fresh_cache() -> Iterator[None]:
 
     from security.blocks import ip_blocks_drop_local
     from security.ratelimit import rate_limits_reset
-    from widgets.snapshots import widget_snapshots_drop_local
+    from widgets.delivery.snapshots import widget_snapshots_drop_local
 
     cache.clear()
     rate_limits_reset()
@@ -52,7 +53,7 @@ def _fresh_cache() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _test_servers_on_this_machine(settings: Any) -> None:
     """The suite's MCP and model servers listen on 127.0.0.1, which the SSRF guard
-    (security.outbound) refuses in production; agents/tests/test_mcp_ssrf.py and
+    (security.outbound) refuses in production; agents/integrations/tests/test_mcp_ssrf.py and
     security/tests/hostile/test_outbound.py turn the guard back on."""
     settings.MCP_ALLOW_PRIVATE_URLS = True
     settings.LLM_ALLOW_PRIVATE_URLS = True

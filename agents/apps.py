@@ -5,4 +5,4 @@ class AgentsConfig(AppConfig):
     name = "agents"
 
     def ready(self) -> None:
-        from agents import signals  # noqa: F401  (registers the knowledge index invalidation)
+        from agents.knowledge import signals  # noqa: F401  (registers the knowledge index invalidation)

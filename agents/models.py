@@ -1,49 +1,9 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
 from security.ids import new_agent_id
-
-
-class Workspace(models.Model):
-    """The tenant: a company using CustomerAgent. Everything else belongs to one."""
-
-    workspace_path = ""
-
-    name = models.CharField(max_length=120)
-    slug = models.SlugField(max_length=60, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        ADMIN = "admin", "Admin"
-        AGENT = "agent", "Support agent"
-
-    workspace_path = "workspace"
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["workspace", "user"], name="uniq_membership")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} in {self.workspace} ({self.role})"
+from workspaces.models import Workspace
 
 
 class Agent(models.Model):
@@ -75,7 +35,7 @@ class Agent(models.Model):
         "userHash) may chat; anonymous and merely identified visitors are refused.",
     )
 
-    # --- How it answers (agents.responders) ------------------------------------------
+    # --- How it answers (agents.answering.responders) ------------------------------------------
     class ResponderKind(models.TextChoices):
         KNOWLEDGE = "knowledge", "Knowledge base"
         LLM = "llm", "Language model (OpenAI-compatible)"
@@ -91,7 +51,7 @@ class Agent(models.Model):
     )
     llm_model = models.CharField(max_length=120, blank=True, help_text="Empty uses LLM_MODEL.")
     # The API key, sealed (security.sealing). Empty: LLM_API_KEY for the platform's server,
-    # no key for the agent's own (agents.responders.llm_client).
+    # no key for the agent's own (agents.answering.responders.llm_client).
     llm_api_key_sealed = models.TextField(blank=True, editable=False)
     llm_max_output_tokens = models.PositiveIntegerField(default=600)
     llm_timeout_seconds = models.PositiveSmallIntegerField(default=20)
@@ -251,34 +211,3 @@ class ToolCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tool} ({'ok' if self.ok else 'failed'})"
-
-
-class ApiKey(models.Model):
-    """A workspace's key for the integrator API (`Authorization: Api-Key <key>`).
-
-    Only a SHA-256 digest is stored (keys are 256 random bits, so a fast hash is enough);
-    the key itself is shown once, when created.
-    """
-
-    workspace_path = "workspace"
-
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
-    name = models.CharField(max_length=120, help_text="What uses it, e.g. 'CRM sync'.")
-    prefix = models.CharField(max_length=16, unique=True, editable=False)
-    digest = models.CharField(max_length=64, editable=False)
-    can_write = models.BooleanField(
-        default=False, help_text="Off: read-only. On: may also change what owners/admins can."
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        verbose_name = "API key"
-
-    def __str__(self) -> str:
-        return f"{self.name} (ca_{self.prefix}_…)"

@@ -8,6 +8,7 @@ nor resolves.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -66,7 +67,7 @@ def _numbers(scope: Scope, event: str, key: str) -> list[float]:
             number = float(value)
         except (TypeError, ValueError):
             continue
-        if number == number and number >= 0:  # not NaN, not negative
+        if not math.isnan(number) and number >= 0:
             values.append(number)
     return values
 

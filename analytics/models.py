@@ -13,7 +13,9 @@ class WidgetEvent(models.Model):
     workspace_path = "workspace"
 
     # String reference: a relation for tenant scoping, not an import of the agents app.
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     agent_id = models.CharField(max_length=40)
     domain = models.CharField(max_length=255, blank=True)
     event = models.CharField(max_length=40)
@@ -52,7 +54,9 @@ class DailyEventCount(models.Model):
 
     workspace_path = "workspace"
 
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     agent_id = models.CharField(max_length=40)
     day = models.DateField()
     event = models.CharField(max_length=40)
@@ -83,7 +87,9 @@ class MetricsBucket(models.Model):
 
     workspace_path = "workspace"
 
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     agent_id = models.CharField(max_length=40)
     domain = models.CharField(max_length=255, blank=True)
     variant = models.CharField(max_length=81, blank=True)
@@ -127,7 +133,9 @@ class WidgetErrorGroup(models.Model):
 
     workspace_path = "workspace"
 
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     agent_id = models.CharField(max_length=40)
     fingerprint = models.CharField(max_length=64)
     code = models.CharField(max_length=60)
@@ -155,7 +163,9 @@ class AlertRule(models.Model):
 
     workspace_path = "workspace"
 
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     name = models.CharField(max_length=120)
     agent_id = models.CharField(max_length=40, blank=True, help_text="Empty: every agent.")
     metric = models.CharField(max_length=40)
@@ -193,85 +203,3 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule} at {self.fired_at:%Y-%m-%d %H:%M}"
-
-
-class Experiment(models.Model):
-    """An A/B test on an agent's widget: variants override parts of its published config."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        RUNNING = "running", "Running"
-        STOPPED = "stopped", "Stopped"
-        COMPLETED = "completed", "Completed"
-
-    class Metric(models.TextChoices):
-        OPEN_RATE = "open_rate", "Open rate (opens / loads)"
-        CONVERSATION_RATE = "conversation_rate", "Conversation starts / loads"
-        RESOLUTION_RATE = "resolution_rate", "Resolved / conversations"
-        CSAT = "csat", "Average CSAT"
-
-    workspace_path = "workspace"
-
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
-    agent = models.ForeignKey("agents.Agent", on_delete=models.CASCADE, related_name="experiments")
-    key = models.SlugField(max_length=40, help_text="Stable id used in assignment and events.")
-    name = models.CharField(max_length=120)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    primary_metric = models.CharField(
-        max_length=20, choices=Metric.choices, default=Metric.OPEN_RATE
-    )
-    min_samples_per_variant = models.PositiveIntegerField(default=200)
-    confidence = models.FloatField(default=0.95)
-    auto_promote = models.BooleanField(
-        default=False, help_text="Write the winner's overrides into the published widget config."
-    )
-    started_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    winner = models.CharField(max_length=40, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["agent", "key"], name="uniq_experiment_key")]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ExperimentVariant(models.Model):
-    workspace_path = "experiment__workspace"
-
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="variants")
-    key = models.SlugField(max_length=40)
-    weight = models.PositiveSmallIntegerField(default=50)
-    # Widget config fields this variant changes, e.g. {"greeting": "…", "position": …}.
-    overrides = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        ordering = ["key"]
-        constraints = [
-            models.UniqueConstraint(fields=["experiment", "key"], name="uniq_variant_key")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.experiment.key}:{self.key}"
-
-
-class ExperimentResult(models.Model):
-    """The latest computed results of an experiment (Celery), with the verdict."""
-
-    workspace_path = "experiment__workspace"
-
-    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="results")
-    computed_at = models.DateTimeField(auto_now_add=True)
-    # Per variant: exposures, conversions, rate, ci_low, ci_high (and means for CSAT).
-    variants = models.JSONField(default=dict)
-    p_value = models.FloatField(null=True, blank=True)
-    verdict = models.CharField(max_length=200)
-    winner = models.CharField(max_length=40, blank=True)
-
-    class Meta:
-        ordering = ["-computed_at"]
-
-    def __str__(self) -> str:
-        return f"{self.experiment}: {self.verdict}"

@@ -13,6 +13,7 @@ is not missed — adds the current hour, and recomputes those hours and their da
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -108,7 +109,7 @@ def _number(value: Any) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number == number and 0 <= number < float("inf") else None
+    return number if not math.isnan(number) and 0 <= number < float("inf") else None
 
 
 def _hour_buckets(start: datetime, end: datetime, agent_id: str | None) -> list[MetricsBucket]:

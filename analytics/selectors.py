@@ -19,7 +19,7 @@ from django.utils import timezone
 from analytics.histograms import histogram_merge, histogram_summary
 from analytics.models import MetricsBucket
 from core.errors import InvalidRequest, NotFound
-from security.scoping import scope_to_user
+from workspaces.scoping import scope_to_user
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
@@ -233,7 +233,10 @@ def buckets_visible(user: Any, query: MetricsQuery) -> QuerySet[MetricsBucket]:
 
 
 def _rows(buckets: QuerySet[MetricsBucket]) -> Iterable[dict[str, Any]]:
-    return buckets.order_by().values("start", "domain", "variant", *ADDED, *HISTOGRAMS)
+    rows: Iterable[dict[str, Any]] = buckets.order_by().values(
+        "start", "domain", "variant", *ADDED, *HISTOGRAMS
+    )
+    return rows
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from celery import Task, shared_task
 from django.core.cache import cache
@@ -10,7 +11,6 @@ from django.utils import timezone
 
 from analytics.alerts import alerts_evaluate
 from analytics.error_groups import error_groups_update
-from analytics.experiments import experiment_results_compute, experiments_results_compute
 from analytics.heartbeat import worker_heartbeat_record
 from analytics.notify import (
     Notice,
@@ -57,12 +57,12 @@ def prune_events() -> int:
     return events_prune()
 
 
-# --- Monitoring, alerts and experiments (docs/monitoring.md, docs/experiments.md) ---------
+# --- Monitoring and alerts (docs/monitoring.md) ---------
 NOTIFY_RETRIES = 5
 
 
 def _backoff(retries: int) -> int:
-    return min(600, 15 * 2**retries)
+    return int(min(600, 15 * 2**retries))
 
 
 @shared_task(ignore_result=True)
@@ -84,7 +84,7 @@ def evaluate_alerts() -> int:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=NOTIFY_RETRIES)
-def alert_email_send(self: Task, event_id: int, notice: Notice) -> None:
+def alert_email_send(self: Task[Any, Any], event_id: int, notice: Notice) -> None:
     """Mail an alert's firing or resolution, retrying with backoff on mail-server errors."""
     try:
         alert_email_deliver(event_id=event_id, notice=notice)
@@ -96,7 +96,7 @@ def alert_email_send(self: Task, event_id: int, notice: Notice) -> None:
 
 
 @shared_task(bind=True, acks_late=True, max_retries=NOTIFY_RETRIES)
-def alert_webhook_send(self: Task, event_id: int, notice: Notice) -> None:
+def alert_webhook_send(self: Task[Any, Any], event_id: int, notice: Notice) -> None:
     """POST an alert to its webhook; a refused URL is recorded at once, a failure retried."""
     try:
         alert_webhook_deliver(event_id=event_id, notice=notice)
@@ -107,12 +107,3 @@ def alert_webhook_send(self: Task, event_id: int, notice: Notice) -> None:
             alert_notify_failed(event_id=event_id, channel="webhook", error=str(exc))
             return
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
-
-
-@shared_task
-def compute_experiment_results(experiment_id: int | None = None) -> int:
-    """Recompute one experiment's results, or every running experiment's."""
-    if experiment_id is not None:
-        experiment_results_compute(experiment_id=experiment_id)
-        return 1
-    return experiments_results_compute()

@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import time
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -126,6 +127,150 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)  # unwinds through every finally: children are stopped
 
 
+def _scale(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = {
+        "sockets": args.sockets,
+        "duration_s": args.duration,
+        "rate": args.rate,
+        "storm_rate": args.storm_rate,
+        "storm_seconds": args.storm_seconds,
+        "load_procs": args.load_procs,
+    }
+    return run_scale(scale_config(quick=args.quick, overrides=overrides))
+
+
+def _topology(args: argparse.Namespace) -> dict[str, Any]:
+    return run_topology(TopologyConfig(rounds=1, duration_s=3) if args.quick else TopologyConfig())
+
+
+def _analytics_status(result: dict[str, Any]) -> int:
+    return 2 if result.get("setup_failed") else 0 if result["ok"] else 1
+
+
+# The benchmarks that run in this process, in order: (name, run, file name, table, status).
+InProcess = tuple[
+    str,
+    Callable[[argparse.Namespace], dict[str, Any]],
+    Callable[[dict[str, Any]], str],
+    Callable[[dict[str, Any]], list[str]],
+    Callable[[dict[str, Any]], int],
+]
+IN_PROCESS_RUNS: tuple[InProcess, ...] = (
+    (
+        "sizes",
+        lambda a: run_sizes(),
+        lambda r: "sizes",
+        sizes_table,
+        lambda r: int(not r.get("ok")),
+    ),
+    (
+        "pii",
+        lambda a: run_pii(quick=a.quick),
+        lambda r: "pii",
+        pii_table,
+        lambda r: int(not r["ok"]),
+    ),
+    (
+        "ratelimit",
+        lambda a: run_ratelimit(quick=a.quick),
+        lambda r: "ratelimit",
+        ratelimit_table,
+        lambda r: int(not r["ok"]),
+    ),
+    (
+        "widget",
+        lambda a: run_widget(quick=a.quick),
+        lambda r: "widget",
+        widget_table,
+        widget_status,
+    ),
+    (
+        "llm",
+        lambda a: run_llm(quick=a.quick),
+        lambda r: f"llm-{r.get('mode', 'embedded')}",
+        llm_table,
+        llm_status,
+    ),
+    (
+        "replies",
+        lambda a: run_replies(quick=a.quick),
+        lambda r: f"replies-{r.get('mode', 'embedded')}",
+        replies_table,
+        replies_status,
+    ),
+    ("scale", _scale, lambda r: "scale", scale_table, scale_status),
+    ("topology", _topology, lambda r: "topology", topology_table, lambda r: 0 if r["ok"] else 2),
+    (
+        "analytics",
+        lambda a: run_analytics(quick=a.quick),
+        lambda r: f"analytics-{r.get('mode', 'setup')}",
+        analytics_table,
+        _analytics_status,
+    ),
+)
+
+
+def _run_in_process(
+    args: argparse.Namespace, common: dict[str, Any], lines: list[str], written: list[str]
+) -> int:
+    status = 0
+    for name, run, file_name, table, judge in IN_PROCESS_RUNS:
+        if name not in args.only:
+            continue
+        result = run(args)
+        written.append(write_json(file_name(result), {"benchmark": name, **common, **result}))
+        lines += [*table(result), ""]
+        status = max(status, judge(result))
+    return status
+
+
+def _server_payload(bench: str, done: Any, plan: Plan, common: dict[str, Any]) -> dict[str, Any]:
+    configs = {"session": plan.session, "websocket": plan.websocket}
+    return {
+        "benchmark": bench,
+        "mode": done.mode,
+        "mode_description": done.mode_description,
+        "tuning_env": done.tuning,
+        **common,
+        "config": vars(configs[bench]),
+        "servers": {
+            name: {
+                **{k: v for k, v in run.items() if k not in BENCHMARKS},
+                "result": run.get(bench),
+            }
+            for name, run in done.runs.items()
+        },
+        "celery_worker_log_problems": done.worker_log_problems,
+        "cleanup_problems": done.cleanup_problems,
+    }
+
+
+def _run_servers(
+    plan: Plan, common: dict[str, Any], lines: list[str], written: list[str]
+) -> int | None:
+    """The benchmarks against started servers; None when their setup failed."""
+    try:
+        done = run_servers(plan)
+    except BenchSetupError as exc:
+        say(f"setup failed: {exc}")
+        return None
+    except (KeyboardInterrupt, SystemExit):
+        say("interrupted: servers stopped and bench database/Redis db released")
+        raise
+    finally:
+        Proc.stop_all()
+    for bench in plan.benchmarks:
+        # One file per benchmark and mode, so an embedded and a services run sit side by side.
+        written.append(
+            write_json(f"{bench}-{done.mode}", _server_payload(bench, done, plan, common))
+        )
+    header = f"Mode: {done.mode} ({done.mode_description})"
+    if done.tuning:
+        header += "  " + " ".join(f"{k}={v}" for k, v in sorted(done.tuning.items()))
+    lines += [header, *servers_table(done.runs, plan.benchmarks), ""]
+    return 2 if done.cleanup_problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     args = parse_args(argv)
@@ -134,107 +279,12 @@ def main(argv: list[str] | None = None) -> int:
     common = {"timestamp": now_iso(), "quick": args.quick, "machine": machine_info()}
     lines: list[str] = []
     written: list[str] = []
-    status = 0
-    if "sizes" in args.only:
-        sizes = run_sizes()
-        written.append(write_json("sizes", {"benchmark": "sizes", **common, **sizes}))
-        lines += [*sizes_table(sizes), ""]
-        status = 0 if sizes.get("ok") else 1
-    if "pii" in args.only:
-        pii = run_pii(quick=args.quick)
-        written.append(write_json("pii", {"benchmark": "pii", **common, **pii}))
-        lines += [*pii_table(pii), ""]
-        status = max(status, 0 if pii["ok"] else 1)
-    if "ratelimit" in args.only:
-        limits = run_ratelimit(quick=args.quick)
-        written.append(write_json("ratelimit", {"benchmark": "ratelimit", **common, **limits}))
-        lines += [*ratelimit_table(limits), ""]
-        status = max(status, 0 if limits["ok"] else 1)
-    if "widget" in args.only:
-        widget = run_widget(quick=args.quick)
-        written.append(write_json("widget", {"benchmark": "widget", **common, **widget}))
-        lines += [*widget_table(widget), ""]
-        status = max(status, widget_status(widget))
-    if "llm" in args.only:
-        llm = run_llm(quick=args.quick)
-        mode = llm.get("mode", "embedded")
-        written.append(write_json(f"llm-{mode}", {"benchmark": "llm", **common, **llm}))
-        lines += [*llm_table(llm), ""]
-        status = max(status, llm_status(llm))
-    if "replies" in args.only:
-        replies = run_replies(quick=args.quick)
-        mode = replies.get("mode", "embedded")
-        written.append(write_json(f"replies-{mode}", {"benchmark": "replies", **common, **replies}))
-        lines += [*replies_table(replies), ""]
-        status = max(status, replies_status(replies))
-    if "scale" in args.only:
-        scale = run_scale(
-            scale_config(
-                quick=args.quick,
-                overrides={
-                    "sockets": args.sockets,
-                    "duration_s": args.duration,
-                    "rate": args.rate,
-                    "storm_rate": args.storm_rate,
-                    "storm_seconds": args.storm_seconds,
-                    "load_procs": args.load_procs,
-                },
-            )
-        )
-        written.append(write_json("scale", {"benchmark": "scale", **common, **scale}))
-        lines += [*scale_table(scale), ""]
-        status = max(status, scale_status(scale))
-    if "topology" in args.only:
-        shapes = run_topology(
-            TopologyConfig(rounds=1, duration_s=3) if args.quick else TopologyConfig()
-        )
-        written.append(write_json("topology", {"benchmark": "topology", **common, **shapes}))
-        lines += [*topology_table(shapes), ""]
-        status = max(status, 0 if shapes["ok"] else 2)
-    if "analytics" in args.only:
-        analytics = run_analytics(quick=args.quick)
-        name = f"analytics-{analytics.get('mode', 'setup')}"
-        written.append(write_json(name, {"benchmark": "analytics", **common, **analytics}))
-        lines += [*analytics_table(analytics), ""]
-        status = max(status, 2 if analytics.get("setup_failed") else 0 if analytics["ok"] else 1)
+    status = _run_in_process(args, common, lines, written)
     if plan.benchmarks:
-        try:
-            done = run_servers(plan)
-        except BenchSetupError as exc:
-            say(f"setup failed: {exc}")
+        served = _run_servers(plan, common, lines, written)
+        if served is None:
             return 2
-        except (KeyboardInterrupt, SystemExit):
-            say("interrupted: servers stopped and bench database/Redis db released")
-            raise
-        finally:
-            Proc.stop_all()
-        configs = {"session": plan.session, "websocket": plan.websocket}
-        for bench in plan.benchmarks:
-            payload = {
-                "benchmark": bench,
-                "mode": done.mode,
-                "mode_description": done.mode_description,
-                "tuning_env": done.tuning,
-                **common,
-                "config": vars(configs[bench]),
-                "servers": {
-                    name: {
-                        **{k: v for k, v in run.items() if k not in BENCHMARKS},
-                        "result": run.get(bench),
-                    }
-                    for name, run in done.runs.items()
-                },
-                "celery_worker_log_problems": done.worker_log_problems,
-                "cleanup_problems": done.cleanup_problems,
-            }
-            # One file per benchmark and mode, so an embedded and a services run sit side by side.
-            written.append(write_json(f"{bench}-{done.mode}", payload))
-        header = f"Mode: {done.mode} ({done.mode_description})"
-        if done.tuning:
-            header += "  " + " ".join(f"{k}={v}" for k, v in sorted(done.tuning.items()))
-        lines += [header, *servers_table(done.runs, plan.benchmarks), ""]
-        if done.cleanup_problems:
-            status = max(status, 2)
+        status = max(status, served)
     machine = common["machine"]
     print(
         f"CustomerAgent bench {common['timestamp']}  nproc={machine['nproc']}  "

@@ -24,11 +24,12 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from agents.models import Agent, Membership  # noqa: E402
+from agents.models import Agent  # noqa: E402
 from analytics.histograms import histogram_of  # noqa: E402
 from analytics.models import MetricsBucket, WidgetEvent  # noqa: E402
 from analytics.rollups import DAY, buckets_recompute, day_start, rollup_incremental  # noqa: E402
 from bench.stats import percentile  # noqa: E402
+from workspaces.models import Membership  # noqa: E402
 
 SEED = 20260101
 DOMAINS = ("shop.example.com", "blog.example.com", "help.example.com")

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.tests.llm_server import LlmServer, Script
+from agents.answering.tests.llm_server import LlmServer, Script
 from bench.chaos_check import (
     ANSWER_DEADLINE_S,
     check_window,
@@ -86,7 +86,8 @@ class ChaosConfig:
     web_workers: int = 2
     celery_workers: int = 1
     logs: Path | None = None  # copy the processes' logs here
-    # "llm": answers come from a local OpenAI-compatible server (agents/tests/llm_server.py)
+    # "llm": answers come from a local OpenAI-compatible server
+    # (agents/answering/tests/llm_server.py)
     # taking about LLM_ANSWER_S each, so a fault finds answers in flight; or "knowledge".
     responder: str = "llm"
 

@@ -1,7 +1,7 @@
 """Answers end to end through the widget websocket: the knowledge base, and an LLM.
 
 The platform runs as in production (uvicorn; with services, a Celery worker producing the
-replies), next to the test suite's OpenAI-compatible server (`agents/tests/llm_server.py`,
+replies), next to the test suite's OpenAI-compatible server (`agents/answering/tests/llm_server.py`,
 in this process, on 127.0.0.1) answering after a fixed latency with a fixed delay between
 tokens. Each visitor gets a session, connects to `/ws/widget/` and sends questions from the
 demo knowledge base; the bench times, from the `message.send` frame leaving:
@@ -30,7 +30,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin, Subprotocol
 
-from agents.tests.llm_server import LlmServer, Script, tokens_of
+from agents.answering.tests.llm_server import LlmServer, Script, tokens_of
 from bench.httpclient import HttpConnection
 from bench.procs import BenchSetupError, run_manage
 from bench.session import ORIGIN, create_session

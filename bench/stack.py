@@ -73,6 +73,7 @@ def bench_env(*, key_prefix: str, drop: tuple[str, ...] = ()) -> dict[str, str]:
         ALLOWED_HOSTS="localhost,127.0.0.1",
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="config.settings",
+        DEMO_APP="true",  # the bench seeds and serves the demo (seed_demo, serve_demo)
         REDIS_KEY_PREFIX=key_prefix,
         PYTHONUNBUFFERED="1",
     )

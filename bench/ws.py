@@ -28,7 +28,7 @@ from bench.session import ORIGIN, create_session
 from bench.stats import summary_ms
 
 SUBPROTOCOL = "customeragent.v2"
-# Questions the demo knowledge base answers (widgets/demo.py).
+# Questions the demo knowledge base answers (demo/seed.py).
 QUESTIONS = (
     "How long does express shipping take?",
     "Can I return an unused item for a refund?",

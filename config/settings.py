@@ -76,12 +76,18 @@ INSTALLED_APPS = [
     "channels",
     "django_celery_beat",
     "security",
+    "workspaces",
     "customers",
     "agents",
     "analytics",
     "widgets",
+    "experiments",
     "conversations",
 ]
+# The demo (seed, demo site, demo store, traffic): only `make run` and the tests install it.
+DEMO_APP = env_bool("DEMO_APP", False)
+if DEMO_APP:
+    INSTALLED_APPS.append("demo")
 
 MIDDLEWARE = [
     # First, so the latency it reports includes every other middleware.
@@ -274,7 +280,8 @@ WORKER_STALE_MINUTES = env_int("WORKER_STALE_MINUTES", 5, minimum=1)
 # Alert webhooks never reach private or loopback addresses unless this is on (tests, dev).
 ALERT_WEBHOOK_ALLOW_PRIVATE = env_bool("ALERT_WEBHOOK_ALLOW_PRIVATE", False)
 # MCP servers are customer-typed URLs too: no private or reserved addresses unless this is
-# set (`make run` sets it for the demo store on 127.0.0.1; see agents.mcp.mcp_url_check).
+# set (`make run` sets it for the demo store on 127.0.0.1; see
+# agents.integrations.mcp.mcp_url_check).
 MCP_ALLOW_PRIVATE_URLS = env_bool("MCP_ALLOW_PRIVATE_URLS", False)
 ALERT_WEBHOOK_TIMEOUT_SECONDS = env_int("ALERT_WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -312,7 +319,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = DEBUG
-# Every widget build's core and versioned loader (widgets.core_builds): cached forever.
+# Every widget build's core and versioned loader (widgets.publishing.core_builds): cached forever.
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+/widget/(?:core|loader)\.[A-Za-z0-9]{6,}\.js$"
 
 # --- REST API --------------------------------------------------------------------
@@ -344,7 +351,7 @@ SPECTACULAR_SETTINGS = {
     # Two models have a `status`: name their enums instead of hashing them.
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "conversations.models.Conversation.Status",
-        "ExperimentStatusEnum": "analytics.models.Experiment.Status",
+        "ExperimentStatusEnum": "experiments.models.Experiment.Status",
     },
 }
 # Staff JWTs (security.staff_tokens): staff only; a refresh token is good once; a
@@ -374,7 +381,7 @@ AXES_LOCKOUT_CALLABLE = "security.signin.signin_locked_out_response"
 AXES_DISABLE_ACCESS_LOG = True  # failures are what matter; successes would grow unbounded
 
 # --- CORS: only the public widget API, and only for each agent's allowed origins ----
-# The per-request decision is made by widgets.cors (a check_request_enabled receiver).
+# The per-request decision is made by widgets.delivery.cors (a check_request_enabled receiver).
 # The page config (widgets.api.page_config) is public, the same bytes for every site: its
 # view answers `Access-Control-Allow-Origin: *` itself, so a CDN can cache one copy.
 CORS_URLS_REGEX = r"^/api/v2/widget/(?!config/).*$"
@@ -395,7 +402,7 @@ WIDGET_REFRESH_TTL_SECONDS = env_int("WIDGET_REFRESH_TTL_SECONDS", 86400, minimu
 WIDGET_MAX_MESSAGE_CHARS = 4000
 WIDGET_MAX_BODY_BYTES = 16 * 1024
 WIDGET_HISTORY_PAGE_SIZE = 50
-# Where custom-domain TXT records are looked up (widgets.custom_domains): host[:port];
+# Where custom-domain TXT records are looked up (widgets.delivery.custom_domains): host[:port];
 # empty uses the system's resolvers.
 CUSTOM_DOMAIN_DNS_RESOLVER = env_ip_port("CUSTOM_DOMAIN_DNS_RESOLVER", default_port=53)
 

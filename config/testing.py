@@ -22,6 +22,8 @@ os.environ.setdefault("SECRET_KEY", "test-" + secrets.token_urlsafe(48))
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# The demo app: its own tests, and the demo site as the customer site of the browser tests.
+os.environ.setdefault("DEMO_APP", "true")
 
 if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
     os.environ.setdefault(

@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -30,19 +31,19 @@ from conversations.api.widget import (
     SessionView,
 )
 from core import openapi as _openapi  # noqa: F401  (the schema of the token views below)
-from widgets.api.core import widget_core
-from widgets.api.events import EventsView
-from widgets.api.experiments import (
+from experiments.api.views import (
     ExperimentDetail,
     ExperimentList,
     ExperimentPromote,
     ExperimentResults,
 )
+from widgets.api.core import widget_core
+from widgets.api.events import EventsView
 from widgets.api.loader import widget_loader
 from widgets.api.page_config import PageConfigView
 from widgets.api.urls import agent_widget_urls
-from widgets.assets import asset_view
-from widgets.custom_domains import tls_ask
+from widgets.delivery.assets import asset_view
+from widgets.delivery.custom_domains import tls_ask
 
 widget_api: list[URLPattern | URLResolver] = [
     path("session", SessionView.as_view(), name="widget-session"),
@@ -142,6 +143,15 @@ urlpatterns = [
         "admin/analytics/dashboard/export.csv",
         admin.site.admin_view(dashboard_csv),
         name="analytics-dashboard-csv",
+    ),
+    # Admin pages of models that moved app (issue 16): staff's bookmarks still arrive.
+    re_path(
+        r"^admin/agents/(?P<page>(?:workspace|membership|apikey)/.*)$",
+        RedirectView.as_view(url="/admin/workspaces/%(page)s", permanent=True, query_string=True),
+    ),
+    re_path(
+        r"^admin/analytics/(?P<page>(?:experiment|experimentresult)/.*)$",
+        RedirectView.as_view(url="/admin/experiments/%(page)s", permanent=True, query_string=True),
     ),
     path("admin/", admin.site.urls),
     path("api/v2/", include(api_v2)),

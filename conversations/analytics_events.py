@@ -14,8 +14,8 @@ from django.db import transaction
 
 from analytics.services import EventIn, EventSource, events_record
 from conversations.models import Conversation, Message
+from experiments.assignment import visitor_assignment
 from security.domains import parse_origin
-from widgets.experiments import visitor_assignment
 
 logger = logging.getLogger(__name__)
 

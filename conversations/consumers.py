@@ -63,7 +63,10 @@ def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
         finally:
             connections.close_all()
 
-    return database_sync_to_async(call_and_release, thread_sensitive=False)
+    hop: Callable[..., Awaitable[T]] = database_sync_to_async(
+        call_and_release, thread_sensitive=False
+    )
+    return hop
 
 
 # Channel-layer events this consumer only forwards. They touch no database, so they skip

@@ -1,8 +1,8 @@
 """A verified customer's personalized greeting, computed without delaying the widget's load.
 
 The session answer carries the greeting computed last time (when it is recent); after the
-answer, a Celery task computes a fresh one (agents.greetings: memory + latest order through
-the store's MCP server), remembers it as a CustomerMemory fact and pushes it to the
+answer, a Celery task computes a fresh one (agents.answering.greetings: memory + latest order
+through the store's MCP server), remembers it as a CustomerMemory fact and pushes it to the
 customer's open widgets as a `greeting` frame.
 """
 
@@ -15,9 +15,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from agents.greetings import greeting_possible, personal_greeting
+from agents.answering.greetings import greeting_possible, personal_greeting
+from agents.answering.responders.base import CustomerContext
 from agents.models import Agent
-from agents.responders.base import CustomerContext
 from conversations import realtime
 from conversations.task_queue import task_enqueue
 from customers.models import Customer, CustomerMemory

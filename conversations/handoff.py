@@ -25,10 +25,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from agents.hours import business_hours_open
-from agents.responders.base import Reply
-from conversations import realtime
+from agents.answering.hours import business_hours_open
+from agents.answering.responders.base import Reply
 from conversations.lifecycle import conversation_event_record, conversation_status_set
+from conversations.messages import message_append
 from conversations.models import Conversation, Message
 from conversations.phrases import accepts_offer, asks_for_person, contains_keyword
 
@@ -191,14 +191,6 @@ def system_message_add(
     *, conversation: Conversation, text: str, metadata: dict[str, Any] | None = None
 ) -> Message:
     """A system line in the transcript (shown to the visitor), fanned out after commit."""
-    message = Message.objects.create(
-        conversation=conversation,
-        role=Message.Role.SYSTEM,
-        text=text,
-        metadata=metadata or {},
+    return message_append(
+        conversation=conversation, role=Message.Role.SYSTEM, text=text, metadata=metadata
     )
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=message.created_at, updated_at=timezone.now()
-    )
-    transaction.on_commit(lambda: realtime.broadcast_message(message), robust=True)
-    return message

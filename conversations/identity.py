@@ -22,7 +22,7 @@ from customers.models import Customer
 from customers.profiles import customer_resolve
 from customers.sessions import conversation_owner_key
 from customers.visitors import ProvenVisitorId
-from widgets.snapshots import WidgetSnapshot
+from widgets.delivery.snapshots import WidgetSnapshot
 
 logger = logging.getLogger(__name__)
 

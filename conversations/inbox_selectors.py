@@ -1,7 +1,7 @@
 """What the staff inbox reads: conversation summaries, transcripts with notes, the customer.
 
 Everything here is for staff of the conversation's workspace only (callers scope with
-`security.scoping.scope_to_user`); nothing here is ever sent to a widget.
+`workspaces.scoping.scope_to_user`); nothing here is ever sent to a widget.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from typing import Any, TypedDict
 from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Case, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 
-from agents.models import Workspace
 from conversations.identity import CustomerOut, customer_out
 from conversations.models import Conversation, Message
 from conversations.selectors import MessageOut, message_out
 from core.errors import NotFound
 from customers.profiles import customer_facts
-from security.scoping import scope_to_user
+from workspaces.models import Workspace
+from workspaces.scoping import scope_to_user
 
 INBOX_SIZE = 200
 PREVIEW_CHARS = 140

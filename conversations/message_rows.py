@@ -1,7 +1,7 @@
 # ruff: noqa: S608  (identifiers come from the models' metadata; every value is a parameter)
 """The statements behind every visitor message, written out once.
 
-`conversations.services.message_store` runs for each message a visitor sends. Built by
+`conversations.messages.message_append` runs for each message (a visitor's above all). Built by
 the ORM, its three statements cost the web process about ten times the CPU the database
 spends on them (compiling a select_related query with a subquery takes ~2 ms here); the
 socket's budget is 2 ms for the whole store-and-ack. So they are written out here, from
@@ -99,7 +99,7 @@ class _Statements:
             f" LEFT JOIN {customers} cu ON cu.{_column(Customer, 'id')} = c.{c('customer')}"
             f" LEFT JOIN {users} u ON u.{_column(get_user_model(), 'id')} = c.{c('assigned_to')}"
         )
-        inserted = ["public_id", "conversation", "role", "text", "client_id", "metadata"]
+        inserted = ["public_id", "conversation", "role", "text", "client_id", "author", "metadata"]
         self.message_fields = [_field(Message, name) for name in [*inserted, "created_at"]]
         columns = ", ".join(m(f.name) for f in self.message_fields)
         marks = ", ".join(["%s"] * len(self.message_fields))
@@ -153,13 +153,15 @@ def message_insert(
     public_id: str,
     role: str,
     text: str,
-    client_id: str,
+    client_id: str | None,
+    author: Any,
     metadata: dict[str, Any],
     created_at: datetime,
 ) -> Message:
     """Insert one message row and return it as a saved instance."""
     statements = _current()
-    values = [public_id, conversation.pk, role, text, client_id, metadata, created_at]
+    author_id = None if author is None else author.pk
+    values = [public_id, conversation.pk, role, text, client_id, author_id, metadata, created_at]
     params = [
         field.get_db_prep_save(value, connection)
         for field, value in zip(statements.message_fields, values, strict=True)
@@ -174,6 +176,7 @@ def message_insert(
         role=role,
         text=text,
         client_id=client_id,
+        author=author,
         metadata=metadata,
         created_at=created_at,
     )

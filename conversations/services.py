@@ -6,30 +6,30 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from agents.answering.responders import responder_for
+from agents.answering.responders.base import CustomerContext, HistoryItem, Reply
 from agents.models import Agent
-from agents.responders import responder_for
-from agents.responders.base import CustomerContext, HistoryItem, Reply
 from analytics.prometheus import responder_timed
 from conversations import message_rows, realtime
 from conversations.analytics_events import conversation_started_record, message_answered_record
 from conversations.handoff import handoff_after_customer_message, handoff_after_reply
-from conversations.inbox_selectors import ConversationSummary, conversation_summary
+from conversations.messages import Announce, message_append
 from conversations.models import Conversation, Message
 from conversations.parties import Party
-from conversations.prepared import PreparedInsert, PreparedQuery, PreparedUpdate
+from conversations.prepared import PreparedQuery
 from conversations.recovery import reply_busy
 from conversations.task_queue import task_enqueue
 from core.errors import InvalidRequest
 from core.redis_pools import REDIS_FAULTS
 from customers.models import Customer
 from customers.profiles import customer_facts
-from security.ids import ALPHABET, RANDOM_LENGTH, new_message_id
+from security.ids import ALPHABET, RANDOM_LENGTH
 from security.pii import PiiPolicy, pii_mask
 
 logger = logging.getLogger(__name__)
@@ -111,8 +111,10 @@ def message_store(
     text: str,
     origin: str = "",
     page_url: str = "",
+    announce: Announce | None = None,
 ) -> Received:
-    """Store a visitor's message exactly once per `client_id`; nothing else happens.
+    """Store a visitor's message exactly once per `client_id`; nothing else happens
+    unless `announce` is given (run after commit, for a new message only).
 
     A retried send (same `client_id`) returns the stored message and changes nothing. A new
     message in an open conversation costs three statements in one transaction
@@ -138,19 +140,15 @@ def message_store(
                 )
             else:
                 _customer_link(conversation, party)
-            message = message_rows.message_insert(
+            message = message_append(
                 conversation=conversation,
-                public_id=new_message_id(),
                 role=Message.Role.CUSTOMER,
                 text=masked.text,
                 client_id=client_id,
                 metadata={"piiMasked": sorted({str(f.kind) for f in masked.found})}
                 if masked.changed
-                else {},
-                created_at=timezone.now(),
-            )
-            message_rows.conversation_touch(
-                conversation=conversation, last_message_at=message.created_at
+                else None,
+                announce=announce,
             )
     except IntegrityError:
         # The same client_id raced in from another tab; the constraint kept one.
@@ -175,15 +173,16 @@ def message_receive(
 
     A retried send (same `client_id`) returns the stored message and changes nothing.
     """
-    received = message_store(
-        agent=agent, party=party, client_id=client_id, text=text, origin=origin, page_url=page_url
+    return message_store(
+        agent=agent,
+        party=party,
+        client_id=client_id,
+        text=text,
+        origin=origin,
+        page_url=page_url,
+        # The visitor gets an ack even if fan-out or queueing fails (logged) after commit.
+        announce=lambda message, _summary: message_followup(message),
     )
-    if received.created:
-        message = received.message
-        # robust: the message is stored whatever happens next, so the visitor gets an
-        # ack even if fan-out or queueing fails (logged) after the commit.
-        transaction.on_commit(lambda: message_followup(message), robust=True)
-    return received
 
 
 def _stored(message_pk: int) -> Message:
@@ -285,7 +284,7 @@ def reply_public_id(question: Message) -> str:
 # The answer task's two reads, compiled once per process (conversations.prepared).
 _QUESTION: PreparedQuery[Message] = PreparedQuery(
     lambda pk: Message.objects.select_related(
-        # and the people its inbox summary shows (_conversation_answered)
+        # and the people its inbox summary shows (message_append's `summarized`)
         "conversation__agent",
         "conversation__customer",
         "conversation__assigned_to",
@@ -305,14 +304,6 @@ _HISTORY: PreparedQuery[Message] = PreparedQuery(
     int,
     int,
     str,
-)
-
-# And its two writes (no signal receiver listens to messages or conversations).
-_ANSWER_STORE = PreparedInsert(Message)
-_ANSWERED = PreparedUpdate(
-    Conversation,
-    set_fields=("last_message_at", "updated_at"),
-    match_fields=("status", "handoff_reason", "assigned_to", "customer"),
 )
 
 
@@ -369,66 +360,34 @@ def reply_generate(*, message_id: int) -> Message | None:
         stream.flush()
     try:
         with transaction.atomic():
-            answer = Message(
-                public_id=answer_id,
+            answer = message_append(
                 conversation=conversation,
                 role=Message.Role.AGENT,
                 text=reply.text,
+                public_id=answer_id,
                 client_id=reply_key,
-                metadata={
-                    **reply.metadata,
-                    "inReplyTo": message.public_id,
-                    "answered": reply.answered,
-                    "sources": reply.sources,
-                    "handoffSuggested": reply.handoff_suggested,
-                    **({"cards": reply.cards} if reply.cards else {}),
-                    **({"quickReplies": reply.quick_replies} if reply.quick_replies else {}),
-                },
+                metadata=_answer_metadata(question=message, reply=reply),
+                summarized=True,
             )
-            _ANSWER_STORE.insert(answer)
-            summary = _conversation_answered(conversation, answer=answer)
             # Analytics (the first-response ms) in the same commit, in a savepoint of its
             # own: a failure there is logged and leaves the answer alone.
             message_answered_record(question=message, answer=answer)
-            transaction.on_commit(
-                lambda: realtime.broadcast_message(answer, inbox_summary=summary), robust=True
-            )
     except IntegrityError:
         return None  # a concurrent run answered first
     _after_reply(conversation=conversation, question=message, answer=answer, reply=reply)
     return answer
 
 
-def _conversation_answered(
-    conversation: Conversation, *, answer: Message
-) -> ConversationSummary | None:
-    """Move the conversation's last-message time to the answer's; returns its inbox summary
-    when the rows loaded before answering still hold what the summary shows.
-
-    The update only matches while the conversation's status, handoff, assignee and customer
-    are those loaded (a person may have taken it, or a handoff moved it, while the agent
-    wrote); then the summary is built from memory, exact as of the commit since the update
-    holds the row. Otherwise (rarely) it is moved regardless, and None lets the broadcast
-    read the summary afresh.
-    """
-    now = timezone.now()
-    unchanged = _ANSWERED.run(
-        conversation.pk,
-        (answer.created_at, now),
-        (
-            conversation.status,
-            conversation.handoff_reason,
-            conversation.assigned_to_id,
-            conversation.customer_id,
-        ),
-    )
-    conversation.last_message_at, conversation.updated_at = answer.created_at, now
-    if unchanged:
-        return conversation_summary(conversation, last=answer)
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=answer.created_at, updated_at=now
-    )
-    return None
+def _answer_metadata(*, question: Message, reply: Reply) -> dict[str, Any]:
+    return {
+        **reply.metadata,
+        "inReplyTo": question.public_id,
+        "answered": reply.answered,
+        "sources": reply.sources,
+        "handoffSuggested": reply.handoff_suggested,
+        **({"cards": reply.cards} if reply.cards else {}),
+        **({"quickReplies": reply.quick_replies} if reply.quick_replies else {}),
+    }
 
 
 def _after_reply(

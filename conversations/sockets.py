@@ -18,7 +18,7 @@ from conversations.selectors import conversation_current, messages_after
 from conversations.services import Received, message_store
 from customers.sessions import WidgetSession
 from security.abuse import Verdict, abuse_act
-from widgets.installation import installation_origin_note
+from widgets.installation.refusals import installation_origin_note
 from widgets.selectors import WidgetAccess
 from widgets.services import widget_admit
 

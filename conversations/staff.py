@@ -21,6 +21,7 @@ from conversations.analytics_events import staff_answered_record
 from conversations.handoff import Reason, system_message_add
 from conversations.inbox_selectors import StaffUser, conversation_for_staff
 from conversations.lifecycle import conversation_status_set
+from conversations.messages import message_append
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_current
 from core.errors import ApiError, InvalidRequest
@@ -159,20 +160,6 @@ def staff_message_sent(conversation: Conversation, client_id: str | None) -> Mes
     return _already_sent(conversation, _client_key(client_id))
 
 
-def _add(
-    conversation: Conversation, *, role: str, text: str, user: Any, key: str | None = None
-) -> Message:
-    message = Message.objects.create(
-        conversation=conversation, role=role, text=text, author=user, client_id=key
-    )
-    if role != Message.Role.NOTE:  # a note is not news for the visitor's conversation
-        Conversation.objects.filter(pk=conversation.pk).update(
-            last_message_at=message.created_at, updated_at=timezone.now()
-        )
-    transaction.on_commit(lambda: realtime.broadcast_message(message), robust=True)
-    return message
-
-
 def staff_reply(
     *, user: StaffUser, conversation_id: Any, text: Any, client_id: Any = None
 ) -> Message:
@@ -192,7 +179,13 @@ def staff_reply(
         _refuse_resolved(conversation)
         if conversation.assigned_to is None or conversation.status != Status.ASSIGNED:
             _take(conversation, user)
-        message = _add(conversation, role=Message.Role.STAFF, text=body, user=user, key=key)
+        message = message_append(
+            conversation=conversation,
+            role=Message.Role.STAFF,
+            text=body,
+            author=user,
+            client_id=key,
+        )
         staff_answered_record(message)  # analytics: a person's first-response time
     return message
 
@@ -208,7 +201,9 @@ def staff_note(
         sent = _already_sent(conversation, key)
         if sent is not None:
             return sent
-        message = _add(conversation, role=Message.Role.NOTE, text=body, user=user, key=key)
+        message = message_append(
+            conversation=conversation, role=Message.Role.NOTE, text=body, author=user, client_id=key
+        )
     return message
 
 

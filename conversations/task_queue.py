@@ -27,7 +27,7 @@ async def _running_loop() -> asyncio.AbstractEventLoop:
     return asyncio.get_running_loop()
 
 
-def _run_detached(task: Task, args: tuple[Any, ...]) -> None:
+def _run_detached(task: Task[Any, Any], args: tuple[Any, ...]) -> None:
     try:
         task.apply(args=args, throw=True)
     except Exception:
@@ -36,7 +36,7 @@ def _run_detached(task: Task, args: tuple[Any, ...]) -> None:
         connections.close_all()  # this worker thread's own connections
 
 
-def task_enqueue(task: Task, *args: Any) -> None:
+def task_enqueue(task: Task[Any, Any], *args: Any) -> None:
     """`task.delay(*args)`, detached from the caller in embedded mode (see above)."""
     if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.EMBEDDED_TASKS_DETACHED):
         task.delay(*args)

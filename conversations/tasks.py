@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Task, shared_task
 from celery.exceptions import Retry
@@ -15,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=2)
-def reply_to_message(self: Task, message_id: int) -> None:
+def reply_to_message(self: Task[Any, Any], message_id: int) -> None:
     """Answer one visitor message. Safe to run twice: the reply is keyed by the message.
 
     If the responder fails, a person takes over (conversations.handoff) rather than the
@@ -36,12 +37,12 @@ def reply_to_message(self: Task, message_id: int) -> None:
         handoff_after_failure(message_id=message_id)
 
 
-def _retry_or_leave_to_the_sweep(task: Task, exc: Exception) -> None:
+def _retry_or_leave_to_the_sweep(task: Task[Any, Any], exc: Exception) -> None:
     try:
         raise task.retry(exc=exc)
     except Retry:
         raise
-    except Exception:  # retries used up, or the broker is down too
+    except Exception:  # noqa: BLE001 (retries used up, or the broker is down too: the sweep answers)
         logger.warning("answer %s left to the sweep for lost answers", task.request.id)
 
 

@@ -20,7 +20,7 @@ class Customer(models.Model):
 
     # A string reference: customers sits below agents in the import order.
     workspace = models.ForeignKey(
-        "agents.Workspace", on_delete=models.CASCADE, related_name="customers"
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="customers"
     )
     external_id = models.CharField(max_length=255)
     is_verified = models.BooleanField(default=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from customers.models import Customer
-from security.scoping import ScopedUser, scope_to_user
+from workspaces.scoping import ScopedUser, scope_to_user
 
 
 def customers_visible_to(user: ScopedUser | None) -> QuerySet[Customer]:

@@ -1,6 +1,6 @@
 """The admin's half of workspace scoping: querysets, choices, permissions and filters.
 
-One rule, judged in the object's own workspace (`security.scoping.role_permits`): its
+One rule, judged in the object's own workspace (`workspaces.permissions.role_permits`): its
 owners and admins change it; its support agents only where the admin says members may
 (`agents_may_edit`); anyone else, nothing. A manager role elsewhere never counts here.
 The rule covers every way the admin writes: the add and change forms (the workspace the
@@ -25,14 +25,12 @@ from django.http import HttpRequest, HttpResponse
 
 from security.audit import audit_record
 from security.models import AbuseEvent, AuditEntry, IpBlock
-from security.scoping import (
-    MANAGER_ROLES,
-    role_permits,
+from workspaces.permissions import MANAGER_ROLES, role_permits, workspace_roles
+from workspaces.scoping import (
     scope_to_user,
     scope_to_workspaces,
     workspace_id_of,
     workspace_lookup,
-    workspace_roles,
 )
 
 __all__ = ["MANAGER_ROLES", "WorkspaceScopedAdmin", "WorkspaceScopedInline", "form_for_user"]
@@ -51,7 +49,7 @@ def _roles(request: HttpRequest) -> dict[int, str]:
         return {}
     cached: dict[int, str] | None = getattr(request, "_workspace_roles", None)
     if cached is None:
-        cached = workspace_roles(user)  # type: ignore[arg-type]
+        cached = workspace_roles(user)
         request._workspace_roles = cached  # type: ignore[attr-defined]
     return cached
 

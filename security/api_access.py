@@ -4,7 +4,7 @@ Written once for every view under /api/v2/ (the public widget endpoints opt out 
 their own token checks). Finer rules — which workspace, which role — stay in the views
 and services; this only decides the kind of caller:
 
-- a workspace API key (agents.api_keys) reads; it changes data only if it "can write";
+- a workspace API key (workspaces.api_keys) reads; it changes data only if it "can write";
 - a person (JWT or admin session) must be an active staff user, as the contract says.
 """
 
@@ -19,7 +19,7 @@ from core.errors import ReadOnlyKey, StaffRequired
 
 
 def is_api_key(principal: Any) -> bool:
-    """A workspace API key's principal rather than a person (see security.scoping)."""
+    """A workspace API key's principal rather than a person (see workspaces.scoping)."""
     return getattr(principal, "api_workspace_id", None) is not None
 
 

@@ -25,7 +25,7 @@ def audit_record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Record a security-relevant change. `actor` is a user, a workspace API key's
-    principal (agents.api_keys, recorded by key id and `api-key:ca_<prefix>`), or None
+    principal (workspaces.api_keys, recorded by key id and `api-key:ca_<prefix>`), or None
     for the platform itself."""
     user = acting_user(actor)
     key = actor if is_api_key(actor) else None

@@ -26,7 +26,7 @@ class IpBlock(models.Model):
     # Empty for a platform-wide block (superusers only). A string reference: security
     # imports nothing of the other apps.
     workspace = models.ForeignKey(
-        "agents.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "workspaces.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     network = models.CharField(
         max_length=64, validators=[validate_network], help_text="203.0.113.7 or 203.0.113.0/24"
@@ -53,10 +53,10 @@ class AuditEntry(models.Model):
     workspace_path = "workspace"
 
     workspace = models.ForeignKey(
-        "agents.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "workspaces.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     # Who acted: a person (`actor`), or a workspace API key (`actor_key_id`, the
-    # agents.ApiKey id: a plain id, security imports nothing of the other apps).
+    # workspaces.ApiKey id: a plain id, security imports nothing of the other apps).
     # `actor_label` names either as it was then ("ana", "api-key:ca_1a2b3c4d") and
     # outlives a deleted user.
     actor = models.ForeignKey(
@@ -95,7 +95,7 @@ class AbuseEvent(models.Model):
     workspace_path = "workspace"
 
     workspace = models.ForeignKey(
-        "agents.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "workspaces.Workspace", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     agent_id = models.CharField(max_length=40)
     visitor_id = models.CharField(max_length=64)

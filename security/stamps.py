@@ -10,7 +10,7 @@ every process, and an unchanged subject costs no query at all.
 Random tokens, not counters: a Redis restart or eviction that loses a stamp cannot bring
 back a value some process already holds (a counter restarts at 1 and would). A subject
 without a stamp reads as MISSING, which never matches anything compiled from a row that
-exists (widgets.snapshots makes sure of that with `stamp_ensure`).
+exists (widgets.delivery.snapshots makes sure of that with `stamp_ensure`).
 
 Embedded mode keeps the stamps in the local-memory cache, the one process's own memory.
 """

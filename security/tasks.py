@@ -19,4 +19,4 @@ def prune_staff_sign_in_records() -> int:
         attempt_time__lt=timezone.now() - settings.AXES_COOLOFF_TIME
     )
     deleted, _ = stale.delete()
-    return deleted
+    return int(deleted)

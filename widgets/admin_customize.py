@@ -1,9 +1,10 @@
 """The widget customizer in the admin: the draft's form beside the real widget in a preview
 frame that follows every unsaved change (widgets/static/widgets/customize.js).
 
-Thin views over widgets.drafts (save, check) and widgets.assets (logo). Members of the
-agent's workspace see the page and the preview; only its owners and admins save or upload
-(403); another workspace's agent is a 404 everywhere, the preview and the checks included.
+Thin views over widgets.publishing.drafts (save, check) and widgets.delivery.assets (logo).
+Members of the agent's workspace see the page and the preview; only its owners and admins
+save or upload (403); another workspace's agent is a 404 everywhere, the preview and the
+checks included.
 """
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ from agents.models import Agent
 from core.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
-from widgets.assets import MAX_ASSET_BYTES, MAX_ASSET_SIDE, widget_logo_upload
-from widgets.custom_domains import custom_domain_check
-from widgets.drafts import widget_draft_check, widget_draft_state, widget_draft_update
-from widgets.models import WidgetConfig
-from widgets.selectors import widget_draft_public_config
-from widgets.validation import (
+from widgets.config.validation import (
     APPEARANCE_FIELDS,
     DOMAIN_FIELDS,
     MAX_CUSTOM_CSS,
@@ -37,6 +33,10 @@ from widgets.validation import (
     MAX_PROMPTS,
     WidgetConfigInvalid,
 )
+from widgets.delivery.assets import MAX_ASSET_BYTES, MAX_ASSET_SIDE, widget_logo_upload
+from widgets.delivery.custom_domains import custom_domain_check
+from widgets.publishing.drafts import widget_draft_check, widget_draft_state, widget_draft_update
+from widgets.selectors import widget_config_of, widget_draft_public_config
 
 # What the customizer edits: appearance (published with a release) and the custom domain.
 CUSTOMIZER_FIELDS = (*APPEARANCE_FIELDS, *DOMAIN_FIELDS)
@@ -143,7 +143,7 @@ def preview_view(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id
     """The page inside the customizer's frame: the real widget, offline, drawing the draft
     (and then whatever the customizer posts to it)."""
     agent = agent_for_admin(request, model_admin, object_id)
-    config = WidgetConfig.objects.filter(agent=agent).first()
+    config = widget_config_of(agent)
     return TemplateResponse(
         request,
         "admin/widgets/customize_preview.html",

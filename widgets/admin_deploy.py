@@ -1,6 +1,6 @@
 """The agent's "Deploy on my site" page: the snippets with copy buttons and Subresource
 Integrity, install guides, the allowed domains, identity at a glance, and the installation
-check (widgets.installation), which the page polls through `status.json`.
+check (widgets.installation.status), which the page polls through `status.json`.
 
 Thin views: members of the agent's workspace see everything; only its owners and admins
 change the allowed domains (403); another workspace's agent is a 404.
@@ -23,16 +23,17 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_http_methods, require_safe
 
 from agents.models import Agent
-from agents.permissions import may_manage
 from core.errors import ApiError
 from customers.keys import live_keys
 from security.domains import allows_any_site
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
-from widgets.drafts import widget_draft_update
-from widgets.installation import InstallationStatus, installation_host_allow, installation_status
-from widgets.models import WidgetConfig
-from widgets.snippet import agent_snippet_base_url, widget_snippets_for
-from widgets.validation import WidgetConfigInvalid
+from widgets.config.validation import WidgetConfigInvalid
+from widgets.installation.refusals import installation_host_allow
+from widgets.installation.snippet import agent_snippet_base_url, widget_snippets_for
+from widgets.installation.status import InstallationStatus, installation_status
+from widgets.publishing.drafts import widget_draft_update
+from widgets.selectors import widget_allowed_domains
+from workspaces.permissions import may_manage
 
 POLL_SECONDS = 5
 CHECK_TEMPLATE = "admin/widgets/deploy_check.html"
@@ -54,8 +55,7 @@ class AllowedDomainsForm(forms.Form):
 
 
 def _domains_text(agent: Agent) -> str:
-    domains = WidgetConfig.objects.filter(agent=agent).values_list("allowed_domains", flat=True)
-    return "\n".join(domains.first() or [])
+    return "\n".join(widget_allowed_domains(agent))
 
 
 def _check_context(request: HttpRequest, agent: Agent) -> dict[str, Any]:

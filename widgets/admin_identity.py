@@ -6,6 +6,8 @@ reveal of a secret is audited (customers.keys).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -15,11 +17,9 @@ from django.contrib.admin import ModelAdmin
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 
 from agents.models import Agent
-from agents.permissions import may_manage
 from core.errors import InvalidRequest
 from customers.identity import token_diagnose
 from customers.keys import (
@@ -29,7 +29,13 @@ from customers.keys import (
     identity_secret_rotate,
 )
 from customers.models import IdentityKey
-from security.audit import audit_record
+from widgets.config.identity import (
+    identity_has_secret,
+    identity_key_of,
+    identity_key_rows,
+    identity_required_set,
+)
+from workspaces.permissions import may_manage
 
 
 class RotateForm(forms.Form):
@@ -69,120 +75,144 @@ def _manageable_agent(request: HttpRequest, admin: ModelAdmin[Agent], object_id:
     return agent
 
 
-def _key_rows(agent: Agent) -> list[dict[str, Any]]:
-    now = timezone.now()
-    rows = []
-    for key in IdentityKey.objects.filter(agent=agent).order_by("-created_at")[:20]:
-        if key.retires_at is None:
-            state = "live"
-        elif key.retires_at > now:
-            state = "retiring"
-        else:
-            state = "retired"
-        rows.append({"key": key, "state": state})
-    return rows
+@dataclass
+class IdentityPage:
+    """What one visit to the Identity page shows: the forms, and what an action revealed."""
 
-
-def identity_view(request: HttpRequest, admin: ModelAdmin[Agent], object_id: str) -> HttpResponse:
-    agent = _manageable_agent(request, admin, object_id)
-    here = reverse("admin:agents_agent_identity", args=[agent.pk])
-    revealed: dict[str, str] = {}
-    retiring: IdentityKey | None = None  # "Retire now" asks first (no inline script: CSP)
+    agent: Agent
+    here: str
+    revealed: dict[str, str] = field(default_factory=dict)
+    # The key "Retire now" asks about first (no inline script: CSP).
+    retiring: IdentityKey | None = None
     diagnosis: dict[str, Any] | None = None
-    rotate_form, key_form, test_form = RotateForm(), PublicKeyForm(), TestTokenForm()
-    if request.method == "POST":
-        action = request.POST.get("action", "")
-        workspace_id = agent.workspace_id
-        try:
-            if action == "rotate":
-                rotate_form = RotateForm(request.POST)
-                if rotate_form.is_valid():
-                    new_key, secret = identity_secret_rotate(
-                        agent_pk=agent.pk,
-                        workspace_id=workspace_id,
-                        actor=request.user,
-                        grace=timedelta(hours=rotate_form.cleaned_data["grace_hours"]),
-                    )
-                    revealed[new_key.key_id] = secret
-                    messages.success(
-                        request,
-                        "New secret created. Put it in your site's server config; the previous "
-                        "one keeps working until its retirement time below.",
-                    )
-            elif action == "add_public_key":
-                key_form = PublicKeyForm(request.POST)
-                if key_form.is_valid():
-                    identity_public_key_add(
-                        agent_pk=agent.pk,
-                        workspace_id=workspace_id,
-                        pem=key_form.cleaned_data["pem"],
-                        actor=request.user,
-                    )
-                    messages.success(request, "Public key added.")
-                    return HttpResponseRedirect(here)
-            elif action in ("reveal", "retire", "retire_confirm"):
-                key = IdentityKey.objects.filter(
-                    agent=agent, key_id=request.POST.get("key_id", "")
-                ).first()
-                if key is None:
-                    raise Http404
-                if action == "reveal":
-                    revealed[key.key_id] = identity_secret_reveal(
-                        key, actor=request.user, workspace_id=workspace_id
-                    )
-                elif action == "retire_confirm":
-                    retiring = key
-                else:
-                    identity_key_retire(key, workspace_id=workspace_id, actor=request.user)
-                    messages.success(
-                        request, f"{key.key_id} retired: it verifies nothing from now on."
-                    )
-                    return HttpResponseRedirect(here)
-            elif action == "require":
-                required = request.POST.get("required") == "on"
-                if required != agent.identity_required:
-                    agent.identity_required = required
-                    agent.save(update_fields=["identity_required", "updated_at"])
-                    audit_record(
-                        action="identity.required",
-                        target=agent.public_id,
-                        actor=request.user,
-                        workspace_id=workspace_id,
-                        changes={"identity_required": {"from": not required, "to": required}},
-                    )
-                messages.success(
-                    request,
-                    "Only verified customers may chat now."
-                    if required
-                    else "Anonymous and identified visitors may chat.",
-                )
-                return HttpResponseRedirect(here)
-            elif action == "test":
-                test_form = TestTokenForm(request.POST)
-                if test_form.is_valid():
-                    identity, problem = token_diagnose(
-                        test_form.cleaned_data["token"],
-                        agent_pk=agent.pk,
-                        agent_public_id=agent.public_id,
-                    )
-                    diagnosis = {"identity": identity, "problem": problem}
-        except InvalidRequest as exc:
-            messages.error(request, exc.message)
+    rotate_form: forms.Form = field(default_factory=RotateForm)
+    key_form: forms.Form = field(default_factory=PublicKeyForm)
+    test_form: forms.Form = field(default_factory=TestTokenForm)
+
+
+# Each action handles one POST; True means "done: redirect back to the page".
+Action = Callable[[HttpRequest, IdentityPage], bool]
+
+
+def _rotate(request: HttpRequest, page: IdentityPage) -> bool:
+    page.rotate_form = RotateForm(request.POST)
+    if page.rotate_form.is_valid():
+        new_key, secret = identity_secret_rotate(
+            agent_pk=page.agent.pk,
+            workspace_id=page.agent.workspace_id,
+            actor=request.user,
+            grace=timedelta(hours=page.rotate_form.cleaned_data["grace_hours"]),
+        )
+        page.revealed[new_key.key_id] = secret
+        messages.success(
+            request,
+            "New secret created. Put it in your site's server config; the previous "
+            "one keeps working until its retirement time below.",
+        )
+    return False
+
+
+def _add_public_key(request: HttpRequest, page: IdentityPage) -> bool:
+    page.key_form = PublicKeyForm(request.POST)
+    if not page.key_form.is_valid():
+        return False
+    identity_public_key_add(
+        agent_pk=page.agent.pk,
+        workspace_id=page.agent.workspace_id,
+        pem=page.key_form.cleaned_data["pem"],
+        actor=request.user,
+    )
+    messages.success(request, "Public key added.")
+    return True
+
+
+def _key_action(request: HttpRequest, page: IdentityPage) -> bool:
+    """Reveal a secret, ask to retire a key, or retire it."""
+    key = identity_key_of(page.agent, request.POST.get("key_id", ""))
+    if key is None:
+        raise Http404
+    action = request.POST.get("action", "")
+    workspace_id = page.agent.workspace_id
+    if action == "reveal":
+        page.revealed[key.key_id] = identity_secret_reveal(
+            key, actor=request.user, workspace_id=workspace_id
+        )
+        return False
+    if action == "retire_confirm":
+        page.retiring = key
+        return False
+    identity_key_retire(key, workspace_id=workspace_id, actor=request.user)
+    messages.success(request, f"{key.key_id} retired: it verifies nothing from now on.")
+    return True
+
+
+def _require(request: HttpRequest, page: IdentityPage) -> bool:
+    required = request.POST.get("required") == "on"
+    identity_required_set(agent=page.agent, required=required, actor=request.user)
+    messages.success(
+        request,
+        "Only verified customers may chat now."
+        if required
+        else "Anonymous and identified visitors may chat.",
+    )
+    return True
+
+
+def _test_token(request: HttpRequest, page: IdentityPage) -> bool:
+    page.test_form = TestTokenForm(request.POST)
+    if page.test_form.is_valid():
+        identity, problem = token_diagnose(
+            page.test_form.cleaned_data["token"],
+            agent_pk=page.agent.pk,
+            agent_public_id=page.agent.public_id,
+        )
+        page.diagnosis = {"identity": identity, "problem": problem}
+    return False
+
+
+ACTIONS: dict[str, Action] = {
+    "rotate": _rotate,
+    "add_public_key": _add_public_key,
+    "reveal": _key_action,
+    "retire": _key_action,
+    "retire_confirm": _key_action,
+    "require": _require,
+    "test": _test_token,
+}
+
+
+def _identity_page_render(
+    request: HttpRequest, admin: ModelAdmin[Agent], page: IdentityPage
+) -> HttpResponse:
+    agent = page.agent
     context = {
         **admin.admin_site.each_context(request),
         "title": f"Identity verification: {agent.name}",
         "agent": agent,
         "opts": admin.model._meta,
-        "keys": _key_rows(agent),
-        "revealed": revealed,
-        "retiring": retiring,
-        "here": here,
-        "rotate_form": rotate_form,
-        "key_form": key_form,
-        "test_form": test_form,
-        "diagnosis": diagnosis,
-        "has_secret": IdentityKey.objects.filter(agent=agent, algorithm="HS256").exists(),
+        "keys": identity_key_rows(agent),
+        "revealed": page.revealed,
+        "retiring": page.retiring,
+        "here": page.here,
+        "rotate_form": page.rotate_form,
+        "key_form": page.key_form,
+        "test_form": page.test_form,
+        "diagnosis": page.diagnosis,
+        "has_secret": identity_has_secret(agent),
     }
     response = TemplateResponse(request, "admin/widgets/identity.html", context)
     add_never_cache_headers(response)  # it may show a secret
     return response
+
+
+def identity_view(request: HttpRequest, admin: ModelAdmin[Agent], object_id: str) -> HttpResponse:
+    agent = _manageable_agent(request, admin, object_id)
+    page = IdentityPage(agent=agent, here=reverse("admin:agents_agent_identity", args=[agent.pk]))
+    if request.method == "POST":
+        action = ACTIONS.get(request.POST.get("action", ""))
+        try:
+            if action is not None and action(request, page):
+                return HttpResponseRedirect(page.here)
+        except InvalidRequest as exc:
+            messages.error(request, exc.message)
+    return _identity_page_render(request, admin, page)

@@ -13,7 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from agents.models import Agent
-from agents.permissions import may_manage
+from workspaces.permissions import may_manage
 
 
 def agent_for_admin(request: HttpRequest, model_admin: ModelAdmin[Agent], object_id: str) -> Agent:

@@ -1,9 +1,9 @@
 """Admin pages for publishing: releases and rollback, presets, JSON export and import,
 duplicating an agent, and the widget code builds (superusers).
 
-Thin views over widgets.releases, widgets.bulk and widgets.core_builds, wired into
-AgentAdmin by `release_urls` and the `widget_releases` read-only field. Members of the
-agent's workspace see these pages; only its owners and admins change anything (403), and
+Thin views over widgets.publishing (releases, bulk, core_builds), wired into AgentAdmin
+by `release_urls` and the `widget_releases` read-only field. Members of the agent's
+workspace see these pages; only its owners and admins change anything (403), and
 another workspace's agent is a 404.
 """
 
@@ -21,16 +21,21 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from agents.models import Agent
-from agents.permissions import may_manage
 from core.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
 from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
-from widgets.bulk import agent_duplicate, widget_export, widget_import, widget_preset_apply
-from widgets.core_builds import asset_available, core_channel_move
-from widgets.drafts import widget_draft_state
-from widgets.models import CoreBuild, CoreChannel, WidgetConfig
-from widgets.release_diff import config_diff
-from widgets.releases import (
+from widgets.config.diff import config_diff
+from widgets.config.presets import PRESETS
+from widgets.models import CoreBuild, CoreChannel
+from widgets.publishing.bulk import (
+    agent_duplicate,
+    widget_export,
+    widget_import,
+    widget_preset_apply,
+)
+from widgets.publishing.core_builds import asset_available, core_channel_move
+from widgets.publishing.drafts import widget_draft_state
+from widgets.publishing.releases import (
     release_diff,
     widget_draft_changes,
     widget_draft_restore,
@@ -39,7 +44,8 @@ from widgets.releases import (
     widget_release_rollback,
     widget_releases,
 )
-from widgets.templates_presets import PRESETS
+from widgets.selectors import widget_config_of, widgets_pinned_to
+from workspaces.permissions import may_manage
 
 MAX_IMPORT_BYTES = 200_000
 
@@ -239,7 +245,7 @@ def releases_summary(agent: Agent) -> str:
     """The read-only field on the agent's page: what is live, and the way to the pages."""
     if not agent.pk:
         return "Save the agent first."
-    config = WidgetConfig.objects.filter(agent=agent).select_related("published_release").first()
+    config = widget_config_of(agent)
     live = config.published_release if config else None
     if live is None:
         status = "Never published: visitors see the draft below as you save it."
@@ -311,7 +317,8 @@ class CoreBuildAdmin(SuperuserOnly, admin.ModelAdmin):
     actions = ["make_stable"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CoreBuild]:
-        return super().get_queryset(request).annotate(channel_count=Count("channels"))
+        builds: QuerySet[CoreBuild] = super().get_queryset(request)
+        return builds.annotate(channel_count=Count("channels"))
 
     @admin.display(boolean=True, description="Stable")
     def stable(self, build: CoreBuild) -> bool:
@@ -319,7 +326,7 @@ class CoreBuildAdmin(SuperuserOnly, admin.ModelAdmin):
 
     @admin.display(description="Pinned agents")
     def pinned_agents(self, build: CoreBuild) -> int:
-        return WidgetConfig.objects.filter(core_version=build.version).count()
+        return widgets_pinned_to(build.version)
 
     @admin.display(boolean=True, description="Served here")
     def on_disk(self, build: CoreBuild) -> bool:

@@ -8,6 +8,6 @@ class WidgetsConfig(AppConfig):
         from corsheaders.signals import check_request_enabled
 
         from widgets import signals  # noqa: F401  (registers cache invalidation)
-        from widgets.cors import cors_allow_widget_origin
+        from widgets.delivery.cors import cors_allow_widget_origin
 
         check_request_enabled.connect(cors_allow_widget_origin, dispatch_uid="widget-cors")

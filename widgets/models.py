@@ -74,7 +74,7 @@ class WidgetConfig(models.Model):
         blank=True,
         help_text='Overrides of the default limits, e.g. {"session_per_ip": 100}.',
     )
-    # --- Releases (widgets.releases): the fields above are the draft ---------------------
+    # --- Releases (widgets.publishing.releases): the fields above are the draft -------
     published_release = models.ForeignKey(
         "WidgetRelease",
         on_delete=models.SET_NULL,
@@ -96,7 +96,7 @@ class WidgetConfig(models.Model):
         "to the platform); the snippet then loads from it once verified. See "
         "docs/custom-domain.md.",
     )
-    # Ownership of the custom domain (widgets.custom_domains): a TXT record with this token
+    # Ownership of the custom domain (widgets.delivery.custom_domains): a TXT record with this token
     # proves it; until then the domain is pending, neither in snippets nor given a certificate.
     custom_domain_token = models.CharField(
         max_length=64, default=custom_domain_token_new, editable=False
@@ -109,7 +109,7 @@ class WidgetConfig(models.Model):
 
     class Meta:
         constraints = [
-            # One widget per host name, whatever the case (widgets.custom_domains).
+            # One widget per host name, whatever the case (widgets.delivery.custom_domains).
             models.UniqueConstraint(
                 Lower("custom_domain"),
                 condition=~models.Q(custom_domain=""),
@@ -120,8 +120,8 @@ class WidgetConfig(models.Model):
     def __str__(self) -> str:
         return f"Widget of {self.agent.name}"
 
-    # A guard, not business logic: only widgets.releases moves the live pointer and only
-    # widgets.custom_domains the custom domain and its proof (always with update_fields).
+    # A guard, not business logic: only widgets.publishing.releases moves the live pointer and only
+    # widgets.delivery.custom_domains the custom domain and its proof (always with update_fields).
     # A full save of an instance read before — an admin form open while someone publishes
     # or a domain is verified — must not put the older state back.
     def save(self, *args: Any, **kwargs: Any) -> None:
@@ -141,7 +141,7 @@ class ReleaseImmutable(Exception):
 class WidgetRelease(models.Model):
     """A published, immutable snapshot of an agent's public widget config (one version).
 
-    Written only by `widgets.releases`; a rollback publishes an older snapshot again as a
+    Written only by `widgets.publishing.releases`; a rollback publishes an older snapshot again as a
     new version (`rollback_of`), so history is never rewritten.
     """
 
@@ -225,7 +225,7 @@ class CoreChannel(models.Model):
 
 class InstallationRefusal(models.Model):
     """A site where the widget was refused, and why: the Deploy panel's installation check.
-    One row per agent, origin and reason, counted; widgets.installation writes it."""
+    One row per agent, origin and reason, counted; widgets.installation.refusals writes it."""
 
     class Reason(models.TextChoices):
         ORIGIN_NOT_ALLOWED = "origin_not_allowed", "Origin not allowed"
@@ -257,11 +257,13 @@ class InstallationRefusal(models.Model):
 
 class WidgetAsset(models.Model):
     """An uploaded image (the widget's logo), stored in the database, content-addressed and
-    served immutable at /widget/assets/<pk>-<hash>.<ext> (widgets.assets)."""
+    served immutable at /widget/assets/<pk>-<hash>.<ext> (widgets.delivery.assets)."""
 
     workspace_path = "workspace"
 
-    workspace = models.ForeignKey("agents.Workspace", on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(
+        "workspaces.Workspace", on_delete=models.CASCADE, related_name="+"
+    )
     sha256 = models.CharField(max_length=64)
     content_type = models.CharField(max_length=40)
     data = models.BinaryField()

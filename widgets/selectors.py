@@ -1,7 +1,7 @@
 """Reads behind the public widget: which agent, which origins, which config.
 
-The answers come from the agent's compiled snapshot (widgets.snapshots), current in every
-process; the public config itself is built in widgets.public_config.
+The answers come from the agent's compiled snapshot (widgets.delivery.snapshots), current in every
+process; the public config itself is built in widgets.delivery.public_config.
 """
 
 from __future__ import annotations
@@ -10,19 +10,19 @@ from django.core.cache import cache
 
 from agents.models import Agent
 from security.domains import origin_allowed
-from widgets.models import WidgetConfig
-from widgets.public_config import (
+from widgets.delivery.public_config import (
     PublicConfig,
     public_config_of,
     widget_draft_public_config,
     widget_public_config,
 )
-from widgets.snapshots import (
+from widgets.delivery.snapshots import (
     ALL_PATTERNS_KEY,
     WidgetSnapshot,
     widget_snapshot,
     widget_snapshot_invalidate,
 )
+from widgets.models import WidgetConfig
 
 ALLOWED_CACHE_SECONDS = 300
 
@@ -40,8 +40,11 @@ __all__ = [
     "any_agent_allows",
     "public_config_of",
     "widget_access_for",
+    "widget_allowed_domains",
+    "widget_config_of",
     "widget_draft_public_config",
     "widget_public_config",
+    "widgets_pinned_to",
 ]
 
 
@@ -83,3 +86,19 @@ def agent_for_widget(agent_public_id: str, origin: str) -> Agent | None:
     if snapshot is None or not snapshot.allows(origin):
         return None
     return Agent.objects.filter(pk=snapshot.pk, is_active=True).first()
+
+
+def widget_config_of(agent: Agent) -> WidgetConfig | None:
+    """The agent's widget config row (with its live release), or None before the first save."""
+    return WidgetConfig.objects.filter(agent=agent).select_related("published_release").first()
+
+
+def widget_allowed_domains(agent: Agent) -> list[str]:
+    """The agent's allowed-domains entries as staff wrote them (they apply at once)."""
+    config = WidgetConfig.objects.filter(agent=agent).only("allowed_domains").first()
+    return list(config.allowed_domains) if config else []
+
+
+def widgets_pinned_to(version: str) -> int:
+    """How many agents pin this core build version."""
+    return WidgetConfig.objects.filter(core_version=version).count()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.models import Agent
+from widgets.delivery.snapshots import GateAsks, widget_gate
 from widgets.selectors import WidgetAccess
-from widgets.snapshots import GateAsks, widget_gate
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ def widget_admit(*, agent_public_id: str, origin: str, token_origin: str, ip: st
     """May a session issued to `token_origin` talk to this agent from `origin` and `ip`?
 
     The agent's snapshot and the IP blocks come current in one Redis round trip
-    (widgets.snapshots.widget_gate); the one query reads the agent the connection serves.
+    (widgets.delivery.snapshots.widget_gate); the one query reads the agent the connection serves.
     """
     gate = widget_gate(agent_public_id=agent_public_id, asks_for=lambda s, b: GateAsks())
     access = gate.snapshot

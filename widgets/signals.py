@@ -1,10 +1,10 @@
-"""Keep every process's compiled widget snapshot (widgets.snapshots) true to the database.
+"""Keep every process's compiled widget snapshot (widgets.delivery.snapshots) true to the database.
 
 Receivers (not a service) because the admin, the API, the beat task and shell edits must
 all invalidate, and a stale snapshot here would be a security hole: its allowed domains,
 whether the agent is active, its identity mode and rate limits, the published config (a
 publish or a rollback moves `WidgetConfig.published_release`), the core pin, a custom
-domain's verification, and the running experiments with their variants. Each receiver
+domain's verification (the running experiments: experiments.signals). Each receiver
 only replaces the agent's stamp; the next request in every process recompiles.
 """
 
@@ -16,10 +16,9 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from agents.models import Agent
-from analytics.models import Experiment, ExperimentVariant
-from widgets.core_builds import core_targets_forget
+from widgets.delivery.snapshots import widget_snapshot_invalidate
 from widgets.models import CoreBuild, CoreChannel, WidgetConfig
-from widgets.snapshots import widget_snapshot_invalidate
+from widgets.publishing.core_builds import core_targets_forget
 
 
 @receiver([post_save, post_delete], sender=WidgetConfig)
@@ -34,32 +33,8 @@ def agent_changed(sender: type[Agent], instance: Agent, **kwargs: Any) -> None:
     widget_snapshot_invalidate(instance.public_id)
 
 
-# Which core build each agent loads (widgets.core_builds): a new build, a moved channel.
+# Which core build each agent loads (widgets.publishing.core_builds): a new build, a moved channel.
 @receiver([post_save, post_delete], sender=CoreBuild)
 @receiver([post_save, post_delete], sender=CoreChannel)
 def core_builds_changed(sender: type[Any], instance: Any, **kwargs: Any) -> None:
     core_targets_forget()
-
-
-# Which variants a visitor sees is compiled per agent: any change to an experiment or its
-# variants (admin, API, beat task, shell) must show at once.
-@receiver([post_save, post_delete], sender=Experiment)
-def experiment_changed(sender: type[Experiment], instance: Experiment, **kwargs: Any) -> None:
-    widget_snapshot_invalidate(_agent_public_id(instance.agent_id))
-
-
-@receiver([post_save, post_delete], sender=ExperimentVariant)
-def experiment_variant_changed(
-    sender: type[ExperimentVariant], instance: ExperimentVariant, **kwargs: Any
-) -> None:
-    agent_id = (
-        Experiment.objects.filter(pk=instance.experiment_id)
-        .values_list("agent_id", flat=True)
-        .first()
-    )
-    if agent_id is not None:
-        widget_snapshot_invalidate(_agent_public_id(agent_id))
-
-
-def _agent_public_id(agent_pk: int) -> str:
-    return str(Agent.objects.filter(pk=agent_pk).values_list("public_id", flat=True).first() or "")

@@ -9,7 +9,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from agents.api_keys import api_key_principal
+from workspaces.api_keys import api_key_principal
 
 KEYWORD = "Api-Key"
 

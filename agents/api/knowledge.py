@@ -15,12 +15,12 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
-from agents.mcp import mcp_url_problem
+from agents.integrations.mcp import mcp_url_problem
 from agents.models import Agent, KnowledgeArticle, McpServer
-from agents.permissions import may_manage
 from core.typed_input import TypedInput
-from security.scoping import scope_to_user
 from security.sealing import seal
+from workspaces.permissions import may_manage
+from workspaces.scoping import scope_to_user
 
 MAX_HEADERS = 20
 

@@ -5,7 +5,7 @@ from rest_framework import generics
 
 from agents.api.serializers import AgentOut
 from agents.models import Agent
-from security.scoping import scope_to_user
+from workspaces.scoping import scope_to_user
 
 
 class AgentList(generics.ListAPIView[Agent]):

@@ -42,7 +42,7 @@ async def test_a_connection_that_stops_renewing_drops_out(
     ticket.renewer.cancel()  # the process died: nobody renews, nobody leaves
     assert (await counts(agent.public_id))[agent.public_id] == 1
     later = time.time() + presence.TTL_SECONDS + 1
-    monkeypatch.setattr(presence.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)
     assert (await counts(agent.public_id))[agent.public_id] == 0
 
 
@@ -52,9 +52,9 @@ async def test_renewal_keeps_a_long_connection_counted(
     monkeypatch.setattr(presence, "RENEW_SECONDS", 0.05)
     ticket = await presence_enter(agent_id=agent.public_id, connection_id="long-1")
     started = time.time()
-    monkeypatch.setattr(presence.time, "time", lambda: started + presence.TTL_SECONDS - 1)
+    monkeypatch.setattr(time, "time", lambda: started + presence.TTL_SECONDS - 1)
     await asyncio.sleep(0.2)  # renewed at "TTL - 1 s", so valid well past the first expiry
-    monkeypatch.setattr(presence.time, "time", lambda: started + presence.TTL_SECONDS + 5)
+    monkeypatch.setattr(time, "time", lambda: started + presence.TTL_SECONDS + 5)
     assert (await counts(agent.public_id))[agent.public_id] == 1
     await presence_leave(ticket)
     assert (await counts(agent.public_id))[agent.public_id] == 0

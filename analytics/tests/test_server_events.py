@@ -13,8 +13,8 @@ from conversations.parties import Party
 from conversations.services import message_receive, reply_generate
 from conversations.staff import conversation_resolve, staff_reply
 from customers.sessions import session_token_issue, session_token_verify
-from widgets.demo_experiments import demo_experiment_seed
-from widgets.experiments import visitor_assignment
+from demo.experiments import demo_experiment_seed
+from experiments.assignment import visitor_assignment
 
 
 def party(agent: Any, visitor: str) -> Party:

@@ -32,15 +32,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from agents.api_keys import api_key_issue
 from agents.models import Agent, McpServer
 from config.wsgi import application
 from conversations.models import Conversation, Message
 from customers.models import Customer, CustomerMemory
 from customers.sessions import conversation_owner_key
+from experiments.services import VariantIn, experiment_create
 from security.ratelimit import rate_limits_reset
-from widgets.experiment_services import VariantIn, experiment_create
-from widgets.releases import widget_publish
+from widgets.publishing.releases import widget_publish
+from workspaces.api_keys import api_key_issue
 
 SEED = 1313
 SITE_ORIGIN = "https://shop.example.com"

@@ -31,7 +31,7 @@ from conversations.staff import (
 from core.errors import InvalidRequest
 from core.openapi import ApiAutoSchema, error_responses
 from core.typed_input import TypedInput
-from security.scoping import scope_to_user
+from workspaces.scoping import scope_to_user
 
 
 class ConversationIO(serializers.ModelSerializer[Conversation]):

@@ -17,7 +17,6 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from agents.models import Membership
 from conversations.api.customer_serializers import (
     ConversationOut,
     CustomerOut,
@@ -31,19 +30,10 @@ from core.errors import InvalidRequest
 from customers.models import Customer, CustomerMemory
 from customers.profiles import customer_erase, memory_remember
 from customers.selectors import customers_visible_to
-from security.scoping import scope_to_user
+from workspaces.permissions import may_manage
+from workspaces.scoping import scope_to_user
 
-ERASER_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 BOOLEANS = {"true": True, "false": False}
-
-
-def _may_erase(user: Any, customer: Customer) -> bool:
-    if user.is_superuser:
-        return True
-    memberships = Membership.objects.filter(
-        user=user.pk, workspace=customer.workspace_id, role__in=ERASER_ROLES
-    )
-    return memberships.exists()
 
 
 class CustomerScoped(generics.GenericAPIView[Any]):
@@ -125,7 +115,8 @@ class CustomerDetail(generics.GenericAPIView[Customer]):
     )
     def delete(self, request: Request, customer_id: int) -> Response:
         customer = self.get_object()
-        if not _may_erase(request.user, customer):
+        # A person's decision: not even a write key erases a customer.
+        if not may_manage(request.user, customer.workspace_id, keys_may=False):
             raise PermissionDenied("Only workspace owners and admins may erase a customer.")
         customer_erase(customer=customer, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -49,13 +49,13 @@ from security.domains import domain_hash
 from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
-from widgets.experiments import assignment_for, config_with_overrides
-from widgets.installation import (
+from widgets.delivery.snapshots import GateAsks, WidgetSnapshot, widget_snapshot
+from widgets.installation.refusals import (
     installation_identity_note,
     installation_inactive_note,
     installation_origin_note,
 )
-from widgets.snapshots import GateAsks, WidgetSnapshot, widget_snapshot
+from widgets.variants import assignment_for, config_with_overrides
 
 
 def _session_response(

@@ -123,7 +123,7 @@ def test_staff_reply_note_take_release_resolve_over_the_api(
 def test_api_keys_read_but_do_not_speak_for_staff(
     agent: Agent, threads: dict[str, Conversation], outsider: Any
 ) -> None:
-    from agents.api_keys import api_key_issue
+    from workspaces.api_keys import api_key_issue
 
     _, plain = api_key_issue(workspace_id=agent.workspace_id, name="bot", can_write=True)
     client = APIClient()

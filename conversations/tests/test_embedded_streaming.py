@@ -14,8 +14,8 @@ from celery import current_app
 from channels.layers import channel_layers
 from django.test import override_settings
 
+from agents.answering.tests.llm_server import LlmServer, Script
 from agents.models import Agent
-from agents.tests.llm_server import LlmServer, Script
 from conversations.tests.test_consumer import ready
 
 pytestmark = pytest.mark.django_db(transaction=True)

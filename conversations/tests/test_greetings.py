@@ -14,9 +14,9 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
-from agents.greetings import LatestOrder, order_read, order_sentence
+from agents.answering.greetings import LatestOrder, order_read, order_sentence
+from agents.integrations.tests.mcp_server import ANA, BEN, Shop, shop_server, store_for
 from agents.models import Agent, McpServer, ToolCall
-from agents.tests.mcp_server import ANA, BEN, Shop, shop_server, store_for
 from conftest import SITE_ORIGIN
 from conversations.greetings import greeting_refresh, session_greeting
 from conversations.tests.test_consumer import connect

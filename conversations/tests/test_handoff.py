@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from agents.answering.responders.base import Reply
 from agents.models import Agent
-from agents.responders.base import Reply
 from analytics.models import WidgetEvent
 from conversations import services
 from conversations.handoff import (

@@ -13,10 +13,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from agents.models import Membership
 from config.asgi import application
 from conversations.models import Conversation, Message
 from conversations.tests.test_consumer import frames_until, ready
+from workspaces.models import Membership
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 

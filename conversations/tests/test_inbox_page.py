@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from agents.admin import AgentForm
 from conversations.models import Conversation
-from widgets.admin import AgentForm
 
 pytestmark = pytest.mark.django_db
 

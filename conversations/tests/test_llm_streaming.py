@@ -10,8 +10,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from agents.answering.tests.llm_server import LlmServer, Script
 from agents.models import Agent, ModelUsage
-from agents.tests.llm_server import LlmServer, Script
 from conversations.models import Conversation, Message
 from conversations.services import reply_generate, reply_public_id
 from conversations.tests.test_consumer import ready

@@ -23,13 +23,13 @@ from django.conf import settings
 from django.test import Client
 from websockets.asyncio.client import ClientConnection, connect
 
-from agents.models import Membership
 from conftest import SITE_ORIGIN
 from customers.sessions import session_token_issue
 from security.ids import new_visitor_id
 from security.tests.hostile.test_client_address import make_recipe_server_args
 from widgets.tests.live import free_port
 from widgets.tests.web_process import BIN, ROOT, services_env, wait_listening
+from workspaces.models import Membership
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

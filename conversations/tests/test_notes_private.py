@@ -9,8 +9,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
+from agents.answering.responders.base import HistoryItem, Reply
 from agents.models import Agent
-from agents.responders.base import HistoryItem, Reply
 from conftest import SITE_ORIGIN
 from conversations import services
 from conversations.models import Conversation, Message

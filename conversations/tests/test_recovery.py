@@ -16,8 +16,8 @@ from django.core.cache import cache
 from django.db import OperationalError, connections
 from django.utils import timezone
 
+from agents.answering.tests.llm_server import LlmServer, Script
 from agents.models import Agent
-from agents.tests.llm_server import LlmServer, Script
 from conversations import recovery, tasks
 from conversations.handoff import system_message_add
 from conversations.models import Conversation, Message

@@ -16,8 +16,8 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connections
 
+from agents.answering.responders.base import HistoryItem, Reply
 from agents.models import Agent
-from agents.responders.base import HistoryItem, Reply
 from analytics.models import WidgetEvent
 from conversations import realtime, services
 from conversations.inbox_selectors import conversation_summary_fresh

@@ -17,7 +17,7 @@ from django.test import Client
 
 from conftest import SITE_ORIGIN
 from conversations.models import Conversation, Message
-from widgets.drafts import widget_draft_update
+from widgets.publishing.drafts import widget_draft_update
 
 SESSION_URL = "/api/v2/widget/session"
 REFRESH_URL = "/api/v2/widget/session/refresh"

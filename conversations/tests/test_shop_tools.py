@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from agents.answering.tests.llm_server import LlmServer, Script
+from agents.integrations.tests.mcp_server import ANA, BEN, Shop, shop_server, store_for
 from agents.models import Agent, McpServer
-from agents.tests.llm_server import LlmServer, Script
-from agents.tests.mcp_server import ANA, BEN, Shop, shop_server, store_for
 from conftest import SITE_ORIGIN
 from conversations.models import Conversation, Message
 from conversations.selectors import message_out

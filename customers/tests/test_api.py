@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from agents.models import Agent, Workspace
+from agents.models import Agent
 from conversations.models import Conversation
 from customers.models import Customer, CustomerMemory
 from security.models import AuditEntry
+from workspaces.models import Workspace
 
 NOT_FOUND = {"error": {"code": "not_found", "message": "Not found."}}
 

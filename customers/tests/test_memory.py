@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from agents.answering.responders.base import CustomerContext, HistoryItem, Reply
 from agents.models import Agent
-from agents.responders.base import CustomerContext, HistoryItem, Reply
 from conversations import services
 from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message

@@ -1,5 +1,5 @@
 // The customizer's as-you-type contrast rule (widgets/static/widgets/contrast.js) gives the
-// same numbers as the server's (widgets/contrast.py): both read the same cases.
+// same numbers as the server's (widgets/config/contrast.py): both read the same cases.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';

@@ -13,7 +13,7 @@ test('the launcher icon is one of the fixed set, the chat bubble otherwise', () 
 
 test('the server accepts exactly the icons the widget can draw', async () => {
   const { readFileSync } = await import('node:fs');
-  const rules = readFileSync(new URL('../../widgets/validation.py', import.meta.url), 'utf8');
+  const rules = readFileSync(new URL('../../widgets/config/validation.py', import.meta.url), 'utf8');
   const names = /LAUNCHER_ICONS = \(([^)]*)\)/.exec(rules)[1].match(/"(\w+)"/g).map((n) => n.slice(1, -1));
   assert.deepEqual(names, Object.keys(LAUNCHER_ICONS));
 });

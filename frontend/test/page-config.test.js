@@ -1,6 +1,6 @@
-// The page config the server compiles for the loader (widgets/launcher_paint.py,
-// widgets/triggers.py), held to what the widget itself does: the same cases are checked
-// in widgets/tests/test_page_config.py.
+// The page config the server compiles for the loader (widgets/config/launcher_paint.py,
+// widgets/config/triggers.py), held to what the widget itself does: the same cases are checked
+// in widgets/delivery/tests/test_page_config.py.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';

@@ -9,8 +9,9 @@ from django.contrib import admin
 from django.test import RequestFactory
 
 from agents.admin import KnowledgeArticleInline
-from agents.models import Agent, KnowledgeArticle, Membership, Workspace
+from agents.models import Agent, KnowledgeArticle
 from security.admin import ScopedRelatedFieldListFilter, scoped_list_filter
+from workspaces.models import Membership, Workspace
 
 pytestmark = pytest.mark.django_db
 

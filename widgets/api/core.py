@@ -15,8 +15,8 @@ import re
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from widgets.core_builds import core_target_for, core_url
-from widgets.installation import installation_origin_note
+from widgets.installation.refusals import installation_origin_note
+from widgets.publishing.core_builds import core_target_for, core_url
 from widgets.selectors import widget_access_for
 
 CORE_REDIRECT_MAX_AGE = 60

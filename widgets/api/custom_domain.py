@@ -1,5 +1,5 @@
 """`POST /api/v2/agents/<agent id>/widget/custom-domain/check`: look for the custom
-domain's TXT record now (widgets.custom_domains). Owners, admins and write keys only."""
+domain's TXT record now (widgets.delivery.custom_domains). Owners, admins and write keys only."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from rest_framework.response import Response
 from agents.api.knowledge import AgentScoped
 from core.openapi import error_responses
 from widgets.api.widget_config import WidgetOut
-from widgets.custom_domains import custom_domain_check
-from widgets.drafts import widget_draft_state
+from widgets.delivery.custom_domains import custom_domain_check
+from widgets.publishing.drafts import widget_draft_state
 
 
 class CustomDomainCheckView(AgentScoped):

@@ -18,9 +18,9 @@ from security.domains import parse_origin
 from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
-from widgets.experiments import assignment_for
-from widgets.installation import installation_origin_note
-from widgets.snapshots import GateAsks, WidgetSnapshot
+from widgets.delivery.snapshots import GateAsks, WidgetSnapshot
+from widgets.installation.refusals import installation_origin_note
+from widgets.variants import assignment_for
 
 
 class EventIn(serializers.Serializer[Any]):

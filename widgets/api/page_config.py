@@ -1,6 +1,6 @@
 """`GET /api/v2/widget/config/<agentId>`: the page config, public and cacheable.
 
-What the loader needs on a page view before any intent (widgets.page_config): nothing
+What the loader needs on a page view before any intent (widgets.delivery.page_config): nothing
 private and the same bytes for every visitor and every site, so it is answered with
 `Access-Control-Allow-Origin: *` and no `Vary: Origin`, which lets one CDN entry serve
 every page. The agent's allowed domains guard what is worth guarding (the session, the
@@ -22,8 +22,8 @@ from core.errors import NotFound
 from core.openapi import error_responses, typed_dict_schema
 from security.domains import origin_allowed
 from widgets.api.public import PublicWidgetView
-from widgets.installation import installation_origin_note
-from widgets.page_config import PublicWidgetDocument, widget_page_config
+from widgets.delivery.page_config import PublicWidgetDocument, widget_page_config
+from widgets.installation.refusals import installation_origin_note
 
 # Fresh for a minute, then served stale for up to ten while a cache fetches the new one: a
 # publish reaches a visitor within a minute, or one page view later.

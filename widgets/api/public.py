@@ -1,7 +1,7 @@
 """The base of every public widget endpoint: origin, token, IP blocks and rate limits.
 
 The hot endpoints (session, refresh) make all their checks in one Redis round trip through
-`gate()` (widgets.snapshots.widget_gate) and then refuse in the usual order with
+`gate()` (widgets.delivery.snapshots.widget_gate) and then refuse in the usual order with
 `refuse_blocked` and `refuse_limited`; the others call `refuse_blocked_ip` and `throttle`.
 """
 
@@ -19,8 +19,8 @@ from security.blocks import ip_block_for
 from security.client_ip import request_client_ip
 from security.limits import limit_for
 from security.ratelimit import rate_limit_hit
-from widgets.cors import cors_agent_judged
-from widgets.snapshots import AsksFor, Gate, widget_gate
+from widgets.delivery.cors import cors_agent_judged
+from widgets.delivery.snapshots import AsksFor, Gate, widget_gate
 
 logger = logging.getLogger("customeragent.security")
 

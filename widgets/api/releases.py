@@ -2,7 +2,7 @@
 
 Under `/api/v2/agents/<agent id>/widget/`: members read, owners and admins (and write API
 keys) publish and roll back; another workspace's agent is a plain 404. The rules are in
-widgets.releases.
+widgets.publishing.releases.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from core.errors import InvalidRequest, NotFound
 from core.openapi import error_responses
 from core.typed_input import TypedInput
 from widgets.models import WidgetConfig, WidgetRelease
-from widgets.releases import (
+from widgets.publishing.releases import (
     MAX_NOTE,
     Against,
     release_diff,

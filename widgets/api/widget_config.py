@@ -2,7 +2,8 @@
 
 Under `/api/v2/agents/<agent id>/widget`: members of the agent's workspace read, its owners
 and admins (and write API keys) change; another workspace's agent is a plain 404. The
-rules are in widgets.drafts, widgets.bulk and widgets.validation; these views translate.
+rules are in widgets.publishing.drafts, widgets.publishing.bulk and widgets.config.validation;
+these views translate.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from rest_framework.response import Response
 from agents.api.knowledge import AgentScoped
 from core.errors import InvalidRequest
 from core.openapi import error_responses, typed_dict_schema
-from widgets.bulk import WidgetDocument, widget_export, widget_import
-from widgets.drafts import EDITABLE_FIELDS, widget_draft_state, widget_draft_update
-from widgets.snippet import Snippets, widget_snippets_for
+from widgets.installation.snippet import Snippets, widget_snippets_for
+from widgets.publishing.bulk import WidgetDocument, widget_export, widget_import
+from widgets.publishing.drafts import EDITABLE_FIELDS, widget_draft_state, widget_draft_update
 
 INVALID_WIDGET = error_responses(
     400, e400="invalid_widget_config (naming each field) or invalid_widget_document"
@@ -27,7 +28,7 @@ INVALID_WIDGET = error_responses(
 
 
 class DomainVerificationOut(serializers.Serializer[Any]):
-    """The DNS record that proves the custom domain (widgets.custom_domains)."""
+    """The DNS record that proves the custom domain (widgets.delivery.custom_domains)."""
 
     recordType = serializers.CharField()
     recordName = serializers.CharField()

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
-from widgets.contrast import HEX, ink_on
+from widgets.config.contrast import HEX, ink_on
 
 COLOR_PROPERTIES = {
     "primaryColor": "--ca-primary",

@@ -1,6 +1,6 @@
-"""Named starting points for a widget. Applying one (widgets.bulk.widget_preset_apply)
+"""Named starting points for a widget. Applying one (widgets.publishing.bulk.widget_preset_apply)
 overwrites the draft's appearance and behaviour; allowed domains and limits stay. Every
-preset passes widgets.validation (a test checks), in the widget document's field names.
+preset passes widgets.config.validation (a test checks), in the widget document's field names.
 """
 
 from __future__ import annotations

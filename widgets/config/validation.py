@@ -18,10 +18,10 @@ from django.core.validators import URLValidator
 from core.errors import InvalidRequest
 from security.domains import invalid_patterns
 from security.limits import limit_overrides_validate
-from widgets.core_builds import core_version_validate
-from widgets.css_check import css_errors, css_errors_text
+from widgets.config.css_check import css_errors, css_errors_text
+from widgets.config.triggers import triggers_validate
 from widgets.models import WidgetConfig
-from widgets.triggers import triggers_validate
+from widgets.publishing.core_builds import core_version_validate
 
 MAX_PROMPTS, MAX_PROMPT_LENGTH = 4, 80
 MAX_CUSTOM_CSS = 20_000  # characters; the customizer may show it, the widget inlines it
@@ -219,7 +219,7 @@ APPEARANCE_FIELDS = (
     "avatarUrl",
 )
 SECURITY_FIELDS = ("allowedDomains", "rateLimits")
-# The widget code build the agent is pinned to (widgets.core_builds); applies at once.
+# The widget code build the agent is pinned to (widgets.publishing.core_builds); applies at once.
 PIN_FIELDS = ("coreVersion",)
 # Where the widget is served from (docs/custom-domain.md); applies at once, never released.
 DOMAIN_FIELDS = ("customDomain",)

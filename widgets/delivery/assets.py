@@ -20,8 +20,8 @@ from PIL import Image, UnidentifiedImageError
 
 from agents.models import Agent
 from core.errors import InvalidRequest
-from widgets.drafts import widget_draft_update
 from widgets.models import WidgetAsset
+from widgets.publishing.drafts import widget_draft_update
 
 MAX_ASSET_BYTES = 256 * 1024
 MAX_ASSET_SIDE = 1024

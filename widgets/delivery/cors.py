@@ -21,8 +21,8 @@ from django.http import HttpRequest
 from core.errors import InvalidSessionToken
 from customers.sessions import refresh_token_agent, session_token_verify
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
+from widgets.delivery.snapshots import WidgetSnapshot, widget_snapshot
 from widgets.selectors import any_agent_allows
-from widgets.snapshots import WidgetSnapshot, widget_snapshot
 
 MAX_PEEK_BYTES = 64 * 1024
 JUDGED_ATTRIBUTE = "_widget_cors_snapshot"

@@ -26,9 +26,9 @@ from core.errors import InvalidRequest, RateLimited
 from security.audit import audit_record
 from security.client_ip import request_client_ip
 from security.ratelimit import Limit, rate_limit_hit
-from widgets.domain_dns import DnsUnavailable, txt_values
+from widgets.config.validation import WidgetConfigInvalid
+from widgets.delivery.domain_dns import DnsUnavailable, txt_values
 from widgets.models import WidgetConfig
-from widgets.validation import WidgetConfigInvalid
 
 logger = logging.getLogger("customeragent.security")
 

@@ -7,7 +7,7 @@ published config without the agent's CSS, whether guests see the launcher, the l
 paint and the proactive trigger compiled for the loader. Nothing private and nothing per
 visitor: A/B variants apply from the session on (docs/widget-api.md).
 
-It is made from the agent's widget snapshot (widgets.snapshots, the session's own), and
+It is made from the agent's widget snapshot (widgets.delivery.snapshots, the session's own), and
 each process keeps it rendered, with the bytes a response sends, for as long as the
 snapshot's stamp holds: a publish, a rollback, a domain or identity change reach the next
 request at once, and an unchanged agent costs one stamp read.
@@ -22,10 +22,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TypedDict
 
-from widgets.launcher_paint import LauncherPaint, launcher_paint
-from widgets.public_config import PageConfig, PublicConfig
-from widgets.snapshots import WidgetSnapshot, widget_snapshot
-from widgets.triggers import TriggerPlan, trigger_plan
+from widgets.config.launcher_paint import LauncherPaint, launcher_paint
+from widgets.config.triggers import TriggerPlan, trigger_plan
+from widgets.delivery.public_config import PageConfig, PublicConfig
+from widgets.delivery.snapshots import WidgetSnapshot, widget_snapshot
 
 # Rendered documents kept per process (a couple of KiB each).
 MAX_RENDERED = 2_000

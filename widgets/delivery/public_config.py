@@ -12,7 +12,7 @@ from widgets.models import WidgetConfig
 
 class PageConfig(TypedDict):
     """The published config minus what only an open chat uses (the agent's CSS): what a
-    page view without intent is given (widgets.page_config)."""
+    page view without intent is given (widgets.delivery.page_config)."""
 
     agentId: str
     name: str
@@ -44,7 +44,7 @@ def public_config_of(agent: Agent, config: WidgetConfig | None) -> PublicConfig:
 
 
 def widget_public_config(agent: Agent) -> PublicConfig:
-    """What live widgets draw: the published release (widgets.releases), or the draft for
+    """What live widgets draw: the published release (widgets.publishing.releases), or the draft for
     an agent that never published. Nothing private, nothing per visitor."""
     config = WidgetConfig.objects.filter(agent=agent).select_related("published_release").first()
     return public_config_of(agent, config)

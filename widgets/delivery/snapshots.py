@@ -28,8 +28,8 @@ from security.blocks import IpBlockList, ip_blocks_current, ip_blocks_held
 from security.domains import DomainPattern, parse_origin, parse_pattern, pattern_matches
 from security.ratelimit import ANY_STAMP, Checked, Limit, OneTimeUse, rate_limits_checked
 from security.stamps import IP_BLOCKS, MISSING, stamp_bump, stamp_ensure, stamps_read
-from widgets.experiments import LiveExperiment, live_experiments_load
-from widgets.public_config import PublicConfig, public_config_of
+from widgets.delivery.public_config import PublicConfig, public_config_of
+from widgets.variants import LiveExperiment, live_experiments_load
 
 # Safety nets only (every change replaces the stamp). An unknown id is remembered for
 # less long: were its agent created and Redis then emptied, it would answer 404 until then.

@@ -1,184 +1,32 @@
 """The Deploy panel's installation check: where the widget loaded, where it was refused
-and why, and the fixes a person can make from there.
-
-Services record refusals where they happen (the session endpoint, the core redirect, the
-websocket, the events endpoint) as one counted row per agent, origin and reason, at most
-`MAX_REFUSALS_PER_AGENT` of them per agent. Loads come from the widget's own `load`
-analytics events (analytics.WidgetEvent), which land only after a session was granted.
+and why (widgets.installation.refusals records the refusals). Loads come from the widget's
+own `load` analytics events (analytics.WidgetEvent), which land only after a session was
+granted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Sum
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 from django.utils.timesince import timesince
 
 from agents.models import Agent
 from analytics.models import MetricsBucket, WidgetEvent
-from core.errors import InvalidRequest
 from security.domains import (
     ANY_HOST,
-    DEFAULT_PORTS,
-    normalize_host,
     origin_allowed,
-    parse_origin,
-    parse_pattern,
 )
-from widgets.drafts import widget_draft_update
+from widgets.installation.hosts import pattern_covers, platform_host
 from widgets.models import InstallationRefusal, WidgetConfig
-from widgets.selectors import WidgetAccess, widget_access_for
-
-logger = logging.getLogger("customeragent.security")
 
 Reason = InstallationRefusal.Reason
-MAX_REFUSALS_PER_AGENT = 200
-# Unthrottled public hooks (the cached core redirect, the websocket) write at most once
-# per origin in this many seconds; the session endpoint, rate-limited, counts every refusal.
-NOTE_DEBOUNCE_SECONDS = 10
 LOAD_WINDOW = timedelta(days=30)
 RAW_WINDOW = timedelta(hours=24)  # older loads are read from the hourly roll-ups
 STALE_AFTER = timedelta(days=7)
 MAX_REFUSALS_SHOWN = 50
-
-
-def _platform_host() -> str:
-    return (urlsplit(settings.PUBLIC_BASE_URL).hostname or "").lower()
-
-
-def _canonical_origin(origin: str) -> tuple[str, str] | None:
-    """(scheme://host[:port], host) for a browser Origin, or None (absent, null, foreign
-    to any site: the platform's own pages)."""
-    parsed = parse_origin(origin)
-    if parsed is None or parsed.host == _platform_host():
-        return None
-    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
-    port = "" if DEFAULT_PORTS[parsed.scheme] == parsed.port else f":{parsed.port}"
-    return f"{parsed.scheme}://{host}{port}", parsed.host
-
-
-# --- Services: record what happened --------------------------------------------------
-
-
-def installation_refusal_record(
-    *, agent_pk: int, origin: str, reason: str, detail: str = ""
-) -> bool:
-    """Count one refusal of `agent_pk`'s widget on `origin` (an atomic upsert).
-
-    Requests without a usable Origin (servers, the platform's own pages) are not recorded;
-    nor is a new origin once the agent has `MAX_REFUSALS_PER_AGENT` rows. True if counted.
-    """
-    canonical = _canonical_origin(origin)
-    if canonical is None:
-        return False
-    origin_text, host = canonical
-    now = timezone.now()
-    rows = InstallationRefusal.objects.filter(agent_id=agent_pk, origin=origin_text, reason=reason)
-    changes: dict[str, Any] = {"count": F("count") + 1, "last_seen_at": now, "detail": detail[:200]}
-    if rows.update(**changes):
-        return True
-    if InstallationRefusal.objects.filter(agent_id=agent_pk).count() >= MAX_REFUSALS_PER_AGENT:
-        logger.warning("installation check full for agent %s: %s not recorded", agent_pk, origin)
-        return False
-    try:
-        with transaction.atomic():
-            InstallationRefusal.objects.create(
-                agent_id=agent_pk,
-                origin=origin_text,
-                host=host,
-                reason=reason,
-                detail=detail[:200],
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-    except IntegrityError:  # a concurrent refusal created it first
-        rows.update(**changes)
-    logger.info("widget of agent %s refused on %s: %s %s", agent_pk, origin_text, reason, detail)
-    return True
-
-
-def _debounced(agent_public_id: str, origin: str) -> bool:
-    key = hashlib.sha256(f"{agent_public_id}|{origin}".encode()).hexdigest()[:24]
-    return not cache.add(f"install:note:{key}", 1, NOTE_DEBOUNCE_SECONDS)
-
-
-def installation_origin_note(
-    *,
-    agent_public_id: str,
-    origin: str,
-    debounce: bool = True,
-    access: WidgetAccess | None = None,
-) -> bool:
-    """Record `origin_not_allowed` when an active agent's allowed domains do not cover
-    `origin`. The allowed case costs no query: callers that looked up the agent's access
-    rules already pass them (`access`), else they are read from the cache."""
-    access = access or widget_access_for(agent_public_id)
-    if access is None or not origin or origin_allowed(origin, access.allowed_domains):
-        return False
-    if _canonical_origin(origin) is None or (debounce and _debounced(agent_public_id, origin)):
-        return False
-    agent_pk = Agent.objects.filter(public_id=agent_public_id).values_list("pk", flat=True).first()
-    if agent_pk is None:
-        return False
-    return installation_refusal_record(
-        agent_pk=agent_pk, origin=origin, reason=Reason.ORIGIN_NOT_ALLOWED
-    )
-
-
-def installation_inactive_note(*, agent_public_id: str, origin: str) -> bool:
-    """Record `agent_inactive` when `agent_public_id` names an agent that is switched off
-    (an unknown id records nothing)."""
-    if _canonical_origin(origin) is None:
-        return False
-    agent_pk = (
-        Agent.objects.filter(public_id=agent_public_id, is_active=False)
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if agent_pk is None:
-        return False
-    return installation_refusal_record(
-        agent_pk=agent_pk, origin=origin, reason=Reason.AGENT_INACTIVE
-    )
-
-
-def installation_identity_note(
-    *, agent: Agent | WidgetAccess, origin: str, error: BaseException
-) -> bool:
-    """Record `identity_required` for an agent that requires verified customers, with the
-    token's reason code (`expired`, `bad_signature`, …) or `no_token` as the detail."""
-    if not agent.identity_required:
-        return False
-    reason_code = getattr(error.__context__, "reason", None)
-    detail = reason_code if isinstance(reason_code, str) else "no_token"
-    return installation_refusal_record(
-        agent_pk=agent.pk, origin=origin, reason=Reason.IDENTITY_REQUIRED, detail=detail
-    )
-
-
-def installation_host_allow(*, agent: Agent, host: str, by: Any = None) -> str:
-    """Add `host` to the agent's allowed domains, unless an entry already covers it.
-    Returns the entry; raises InvalidRequest for something that is not a host."""
-    entry = normalize_host(host)
-    if entry is None or entry == _platform_host():
-        raise InvalidRequest(f"{host[:80]!r} is not a host a site can be served from.")
-    config = WidgetConfig.objects.filter(agent=agent).first()
-    domains = list(config.allowed_domains) if config else []
-    if not any(_pattern_covers(pattern, entry) for pattern in domains):
-        widget_draft_update(agent=agent, values={"allowedDomains": [*domains, entry]}, by=by)
-    return entry
-
-
-# --- Selectors: what the panel shows -------------------------------------------------
 
 
 def ago(moment: datetime | None, now: datetime) -> str:
@@ -233,19 +81,6 @@ class InstallationStatus:
     checked_at: datetime
 
 
-def _pattern_covers(entry: str, host: str) -> bool:
-    """Whether an allowed-domains entry covers `host`, whatever the scheme and port (the
-    analytics events keep the host only)."""
-    pattern = parse_pattern(entry)
-    if pattern is None:
-        return False
-    if pattern.host == ANY_HOST:
-        return True
-    if pattern.wildcard:
-        return host.endswith("." + pattern.host)
-    return host == pattern.host
-
-
 def installation_loads(agent: Agent, *, now: datetime | None = None) -> list[HostSeen]:
     """The hosts the widget loaded on in the last 30 days (its `load` events), newest first.
 
@@ -254,7 +89,7 @@ def installation_loads(agent: Agent, *, now: datetime | None = None) -> list[Hos
     """
     now = now or timezone.now()
     cutoff = (now - RAW_WINDOW).replace(minute=0, second=0, microsecond=0)
-    platform = _platform_host()
+    platform = platform_host()
     seen: dict[str, tuple[datetime, int]] = {}
     hours = (
         MetricsBucket.objects.filter(
@@ -288,7 +123,7 @@ def installation_loads(agent: Agent, *, now: datetime | None = None) -> list[Hos
 def _domain_status(
     entry: str, hosts: list[HostSeen], *, active: bool, now: datetime
 ) -> DomainStatus:
-    mine = [h for h in hosts if _pattern_covers(entry, h.host)]
+    mine = [h for h in hosts if pattern_covers(entry, h.host)]
     last = max((h.last_load_at for h in mine), default=None)
     row = DomainStatus(
         pattern=entry, status="ok", sentence="", hosts=mine, last_load_at=last, ago=ago(last, now)
@@ -380,6 +215,6 @@ def installation_status(agent: Agent, *, now: datetime | None = None) -> Install
             _domain_status(entry, hosts, active=agent.is_active, now=now) for entry in domains
         ],
         refusals=refusals,
-        other_hosts=[h for h in hosts if not any(_pattern_covers(e, h.host) for e in domains)],
+        other_hosts=[h for h in hosts if not any(pattern_covers(e, h.host) for e in domains)],
         checked_at=now,
     )

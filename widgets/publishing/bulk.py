@@ -4,7 +4,7 @@ JSON, duplicate an agent with its widget and knowledge.
 The JSON document (what export writes and import reads):
 `{"format": "customeragent.widget", "version": 1, "widget": {theme, position, customCss,
 features, starterPrompts, triggers, greeting, avatarUrl}}` — appearance and behaviour in the
-public config's field names, checked by widgets.validation exactly as the admin form is.
+public config's field names, checked by widgets.config.validation exactly as the admin form is.
 Allowed domains and rate limits never travel in a file: they are the security settings of
 one deployment. Importing changes the draft only; publishing makes it live.
 """
@@ -20,11 +20,11 @@ from django.utils import timezone
 from agents.models import Agent, KnowledgeArticle
 from core.errors import InvalidRequest
 from security.audit import audit_record
-from widgets.drafts import widget_config_locked, widget_fields_apply
+from widgets.config.presets import preset_get
+from widgets.config.validation import APPEARANCE_FIELDS, widget_fields_validate
 from widgets.models import WidgetConfig
+from widgets.publishing.drafts import widget_config_locked, widget_fields_apply
 from widgets.selectors import widget_draft_public_config
-from widgets.templates_presets import preset_get
-from widgets.validation import APPEARANCE_FIELDS, widget_fields_validate
 
 DOCUMENT_FORMAT = "customeragent.widget"
 DOCUMENT_VERSION = 1

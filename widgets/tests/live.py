@@ -12,7 +12,7 @@ from typing import Any
 
 import uvicorn
 
-from widgets.management.commands.serve_demo import DemoSigningKey, demo_server
+from demo.site import DemoSigningKey, demo_server
 
 
 def free_port() -> int:

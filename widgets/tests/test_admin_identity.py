@@ -10,10 +10,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from agents.models import Agent, Membership
+from agents.models import Agent
 from customers.keys import identity_secret_rotate
 from customers.models import IdentityKey
 from security.models import AuditEntry
+from workspaces.models import Membership
 
 pytestmark = pytest.mark.django_db
 

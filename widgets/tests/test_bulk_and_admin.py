@@ -14,11 +14,11 @@ from agents.models import Agent, KnowledgeArticle, McpServer
 from customers.keys import identity_secret_rotate
 from security.models import AuditEntry
 from widgets.admin import WidgetConfigForm
-from widgets.bulk import agent_duplicate, widget_preset_apply
+from widgets.config.presets import PRESETS
+from widgets.config.validation import APPEARANCE_FIELDS, widget_fields_validate
 from widgets.models import WidgetConfig, WidgetRelease
+from widgets.publishing.bulk import agent_duplicate, widget_preset_apply
 from widgets.selectors import widget_public_config
-from widgets.templates_presets import PRESETS
-from widgets.validation import APPEARANCE_FIELDS, widget_fields_validate
 
 pytestmark = pytest.mark.django_db
 

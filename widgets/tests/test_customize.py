@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from agents.models import Agent
 from security.models import AuditEntry
-from widgets.contrast import contrast_ratio, theme_contrast_warnings
-from widgets.css_check import css_errors
-from widgets.drafts import widget_draft_state, widget_draft_update
+from widgets.config.contrast import contrast_ratio, theme_contrast_warnings
+from widgets.config.css_check import css_errors
+from widgets.config.validation import WidgetConfigInvalid, custom_domain_validate
 from widgets.models import WidgetConfig
+from widgets.publishing.drafts import widget_draft_state, widget_draft_update
 from widgets.tests.dns_server import fake_dns
-from widgets.validation import WidgetConfigInvalid, custom_domain_validate
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_the_preview_frame_may_be_framed_by_the_admin_only(
 def test_save_draft_changes_the_draft_and_not_what_is_live(
     client: Client, owner: Any, agent: Agent
 ) -> None:
-    from widgets.releases import widget_publish
+    from widgets.publishing.releases import widget_publish
     from widgets.selectors import widget_public_config
 
     widget_publish(agent=agent, by=owner)
@@ -212,7 +212,7 @@ def test_a_custom_domain_is_not_the_platform_itself() -> None:
 
 
 def test_the_custom_domain_applies_at_once_and_is_audited(owner: Any, agent: Agent) -> None:
-    from widgets.releases import widget_publish
+    from widgets.publishing.releases import widget_publish
 
     widget_publish(agent=agent, by=owner)
     widget_draft_update(agent=agent, values={"customDomain": "Chat.Shop.Example.com"}, by=owner)

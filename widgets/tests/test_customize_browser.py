@@ -13,7 +13,7 @@ from PIL import Image
 
 from agents.models import Agent
 from widgets.models import WidgetConfig
-from widgets.releases import widget_publish
+from widgets.publishing.releases import widget_publish
 from widgets.tests.browser import DESKTOP, off_the_loop, shot
 from widgets.tests.dns_server import fake_dns
 from widgets.tests.live import LiveSites

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from agents.models import Agent
 from security.models import AuditEntry
-from widgets.installation import installation_refusal_record
+from widgets.installation.refusals import installation_refusal_record
 from widgets.models import CoreBuild, WidgetConfig
 
 pytestmark = pytest.mark.django_db

@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from agents.models import Agent, Membership, Workspace
+from agents.models import Agent
 from widgets.models import WidgetConfig
 from widgets.tests.browser import DESKTOP, off_the_loop, shot
 from widgets.tests.live import live_platform
 from widgets.tests.test_customize_browser import TEAL, preview, wait_for_header
 from widgets.tests.test_deploy_browser import domain_row, page_serving
 from widgets.tests.test_publishing_browser import launcher_color, visit_and_open
+from workspaces.models import Membership, Workspace
 
 pytestmark = [
     pytest.mark.browser,

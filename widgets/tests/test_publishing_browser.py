@@ -15,10 +15,10 @@ import pytest
 from django.conf import settings
 
 from agents.models import Agent
-from widgets.core_builds import core_builds_register
+from widgets.installation.snippet import widget_snippets
 from widgets.models import WidgetConfig
-from widgets.releases import widget_publish, widget_release_rollback
-from widgets.snippet import widget_snippets
+from widgets.publishing.core_builds import core_builds_register
+from widgets.publishing.releases import widget_publish, widget_release_rollback
 from widgets.tests.browser import DESKTOP, SHADOW, off_the_loop, shot
 from widgets.tests.live import LiveSites, free_port
 

@@ -12,7 +12,7 @@ import pytest
 
 from conversations.models import Conversation
 from customers.keys import identity_secret_rotate
-from widgets.management.commands.serve_demo import DemoSigningKey
+from demo.site import DemoSigningKey
 from widgets.tests.browser import SHADOW, off_the_loop, shot
 from widgets.tests.live import LiveSites, live_sites
 from widgets.tests.test_widget_ui import open_panel, send, visit, wait_until_sent

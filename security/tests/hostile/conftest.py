@@ -18,9 +18,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from agents.api_keys import api_key_issue
-from agents.models import Agent, Membership, Workspace
+from agents.models import Agent
 from conftest import make_agent
+from workspaces.api_keys import api_key_issue
+from workspaces.models import Membership, Workspace
 
 SITE_A = "https://shop.acme.example"
 SITE_B = "https://globex.example.net"

@@ -16,13 +16,14 @@ from django.forms import CheckboxInput, MultiWidget
 from django.test import Client
 from django.utils import timezone
 
-from agents.models import Agent, KnowledgeArticle, McpServer, Membership, Workspace
+from agents.models import Agent, KnowledgeArticle, McpServer
 from analytics.models import AlertEvent, AlertRule
 from conftest import make_agent
 from conversations.models import Conversation, Message
 from customers.models import Customer
 from security.models import AuditEntry, IpBlock
 from security.tests.hostile.conftest import staff_user
+from workspaces.models import Membership, Workspace
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +94,7 @@ def transcript_a(agent_a: Agent) -> Conversation:
     return conversation
 
 
-ADD_MEMBERSHIP = "/admin/agents/membership/add/"
+ADD_MEMBERSHIP = "/admin/workspaces/membership/add/"
 
 
 @pytest.mark.parametrize("role", ["owner", "admin", "agent"])
@@ -243,13 +244,13 @@ def test_it_offers_only_workspaces_and_agents_they_manage(
         ADD_MEMBERSHIP,
         "/admin/security/ipblock/add/",
         "/admin/agents/agent/add/",
-        "/admin/agents/apikey/add/",
+        "/admin/workspaces/apikey/add/",
         "/admin/analytics/alertrule/add/",
     ):
         page = client.get(url)
         assert choices(page, "workspace") == {workspace_b.pk}, url
         assert page.context["adminform"].form.fields["workspace"].initial == workspace_b.pk
-    for url in ("/admin/agents/knowledgearticle/add/", "/admin/analytics/experiment/add/"):
+    for url in ("/admin/agents/knowledgearticle/add/", "/admin/experiments/experiment/add/"):
         assert choices(client.get(url), "agent") == {agent_b.pk}, url
     # Reading A stays theirs: A's agent is on the list and its page opens.
     assert agent_a.public_id in client.get("/admin/agents/agent/").content.decode()
@@ -273,14 +274,14 @@ def test_filters_list_only_their_workspaces_and_agents(
     client = admin_client_as(double_agent)
     for url in (
         "/admin/agents/agent/",
-        "/admin/agents/membership/",
+        "/admin/workspaces/membership/",
         "/admin/agents/knowledgearticle/",
         "/admin/conversations/conversation/",
         "/admin/conversations/message/",
         "/admin/security/ipblock/",
         "/admin/security/auditentry/",
         "/admin/analytics/alertevent/",
-        "/admin/analytics/experiment/",
+        "/admin/experiments/experiment/",
     ):
         body = client.get(url).content.decode()
         assert agent_c.public_id not in body, url
@@ -299,21 +300,21 @@ def test_membership_changes_are_audited_and_guarded(
     admin_b = staff_user("admin-b")
     Membership.objects.create(workspace=workspace_b, user=admin_b, role=Membership.Role.ADMIN)
     accomplice_in_b = Membership.objects.get(workspace=workspace_b, user=accomplice)
-    change = f"/admin/agents/membership/{accomplice_in_b.pk}/change/"
+    change = f"/admin/workspaces/membership/{accomplice_in_b.pk}/change/"
 
     # An admin may not make anyone an owner, nor change their own role.
     as_admin = admin_client_as(admin_b)
     assert "Only an owner" in submit(as_admin, change, role="owner").content.decode()
     own = Membership.objects.get(workspace=workspace_b, user=admin_b)
-    own_page = f"/admin/agents/membership/{own.pk}/change/"
+    own_page = f"/admin/workspaces/membership/{own.pk}/change/"
     assert "your own role" in submit(as_admin, own_page, role="owner").content.decode()
     # The last owner can neither be demoted nor removed.
     owner_row = Membership.objects.get(workspace=workspace_b, user=owner_b)
     root = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
-    owner_page = f"/admin/agents/membership/{owner_row.pk}/change/"
+    owner_page = f"/admin/workspaces/membership/{owner_row.pk}/change/"
     last = submit(admin_client_as(root), owner_page, role="admin")
     assert "at least one owner" in last.content.decode()
-    delete = f"/admin/agents/membership/{owner_row.pk}/delete/"
+    delete = f"/admin/workspaces/membership/{owner_row.pk}/delete/"
     assert admin_client_as(owner_b).post(delete, {"post": "yes"}).status_code == 403
     assert Membership.objects.filter(pk=owner_row.pk, role="owner").exists()
     assert not AuditEntry.objects.filter(action__startswith="membership.").exists()
@@ -321,7 +322,7 @@ def test_membership_changes_are_audited_and_guarded(
     # The owner promotes the accomplice to admin, then removes them: both audited.
     as_owner = admin_client_as(owner_b)
     assert submit(as_owner, change, role="admin").status_code == 302
-    as_owner.post(f"/admin/agents/membership/{accomplice_in_b.pk}/delete/", {"post": "yes"})
+    as_owner.post(f"/admin/workspaces/membership/{accomplice_in_b.pk}/delete/", {"post": "yes"})
     assert not Membership.objects.filter(pk=accomplice_in_b.pk).exists()
     entries = list(
         AuditEntry.objects.filter(action__startswith="membership.")

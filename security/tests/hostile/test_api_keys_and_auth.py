@@ -23,12 +23,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from agents.models import Agent, ApiKey, KnowledgeArticle, McpServer, Membership
-from analytics.models import Experiment
+from agents.models import Agent, KnowledgeArticle, McpServer
 from conversations.models import Conversation
 from customers.models import Customer, CustomerMemory
+from experiments.models import Experiment
 from security.models import AuditEntry
-from widgets.releases import widget_publish
+from widgets.publishing.releases import widget_publish
+from workspaces.models import ApiKey, Membership
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # Not staff APIs: the widget's public endpoints, signing in, the certificate check and the

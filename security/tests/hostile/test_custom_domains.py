@@ -18,8 +18,8 @@ from rest_framework.test import APIClient
 
 from agents.models import Agent
 from security.models import AuditEntry
-from widgets import domain_dns
-from widgets.custom_domains import record_value
+from widgets.delivery import domain_dns
+from widgets.delivery.custom_domains import record_value
 from widgets.models import WidgetConfig
 from widgets.tests.dns_server import FakeZone, fake_dns
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from agents.mcp import tool_call
+from agents.answering.tests.llm_server import LlmServer, Script
+from agents.integrations.mcp import tool_call
 from agents.models import Agent, McpServer
-from agents.tests.llm_server import LlmServer, Script
 from conversations.models import Conversation, Message
 from conversations.services import reply_generate
 from security.tests.network import LoopbackOnly, RebindingDns, RecordingListener

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.permissions import is_member, may_manage
+from workspaces.permissions import is_member, may_manage
 
 
 def test_the_double_agent_manages_b_but_not_a(double_agent: Any, workspace_a, workspace_b) -> None:

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from agents.models import Agent, KnowledgeArticle, Workspace
+from agents.models import Agent, KnowledgeArticle
 from customers.models import Customer
+from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db
 

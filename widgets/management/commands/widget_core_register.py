@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from core.errors import ApiError
-from widgets.core_builds import core_builds_register, core_channel_move
 from widgets.models import CoreBuild
+from widgets.publishing.core_builds import core_builds_register, core_channel_move
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 // WCAG 2.x contrast of a widget theme, as you type in the customizer. The server's copy of
-// this rule is widgets/contrast.py (the same numbers; both are tested: frontend/test/
+// this rule is widgets/config/contrast.py (the same numbers; both are tested: frontend/test/
 // contrast.test.js and widgets/tests/test_customize.py). Warnings never block a save.
 
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;

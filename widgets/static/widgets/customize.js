@@ -212,7 +212,7 @@ async function check() {
   showContrast(data.contrast || []);
 }
 
-// ---- the custom domain's DNS proof (widgets/custom_domains.py) -------------------------
+// ---- the custom domain's DNS proof (widgets/delivery/custom_domains.py) -------------------------
 
 const DOMAIN_STATUS = { pending: 'Pending: not yet proven in DNS', verified: 'Verified' };
 

@@ -1,0 +1,27 @@
+# Workspace moved from agents to workspaces (its table stays agents_workspace): this
+# foreign key now names workspaces.Workspace. State only; the column and its constraint
+# are unchanged.
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("customers", "0002_identity"),
+        ("workspaces", "0001_initial"),
+    ]
+
+    state_operations = [
+        migrations.AlterField(
+            model_name="customer",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="customers",
+                to="workspaces.workspace",
+            ),
+        ),
+    ]
+
+    operations = [migrations.SeparateDatabaseAndState(state_operations=state_operations)]

@@ -1,0 +1,1 @@
+"""A widget's configuration: the fields staff edit, their rules, presets and drafts."""

@@ -1,0 +1,1 @@
+"""Publishing: releases of a widget's config, their diffs, core builds and bulk export/import."""
