@@ -20,8 +20,13 @@ from django.utils import timezone
 
 from analytics.alert_metrics import alert_metric_value
 from analytics.models import AlertEvent, AlertRule
+from core.task_queue import task_named
 
 logger = logging.getLogger(__name__)
+
+# The notice tasks (analytics.tasks, which imports this module), queued by name.
+EMAIL_TASK = "analytics.tasks.alert_email_send"
+WEBHOOK_TASK = "analytics.tasks.alert_webhook_send"
 
 State = Literal["fired", "firing", "resolved", "ok", "no_data"]
 Notice = Literal["firing", "resolved"]
@@ -103,10 +108,8 @@ def alert_rule_evaluate(*, rule_id: int, now: datetime) -> Evaluation:
 
 
 def _notify_after_commit(rule: AlertRule, event: AlertEvent, notice: Notice) -> None:
-    from analytics.tasks import alert_email_send, alert_webhook_send
-
     event_id = event.pk
     if rule.emails:
-        transaction.on_commit(lambda: alert_email_send.delay(event_id, notice), robust=True)
+        transaction.on_commit(lambda: task_named(EMAIL_TASK).delay(event_id, notice), robust=True)
     if rule.webhook_url:
-        transaction.on_commit(lambda: alert_webhook_send.delay(event_id, notice), robust=True)
+        transaction.on_commit(lambda: task_named(WEBHOOK_TASK).delay(event_id, notice), robust=True)

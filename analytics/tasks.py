@@ -9,7 +9,7 @@ from celery import Task, shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from analytics.alerts import alerts_evaluate
+from analytics.alerts import EMAIL_TASK, WEBHOOK_TASK, alerts_evaluate
 from analytics.error_groups import error_groups_update
 from analytics.heartbeat import worker_heartbeat_record
 from analytics.notify import (
@@ -83,7 +83,7 @@ def evaluate_alerts() -> int:
     return len(alerts_evaluate())
 
 
-@shared_task(bind=True, acks_late=True, max_retries=NOTIFY_RETRIES)
+@shared_task(name=EMAIL_TASK, bind=True, acks_late=True, max_retries=NOTIFY_RETRIES)
 def alert_email_send(self: Task[Any, Any], event_id: int, notice: Notice) -> None:
     """Mail an alert's firing or resolution, retrying with backoff on mail-server errors."""
     try:
@@ -95,7 +95,7 @@ def alert_email_send(self: Task[Any, Any], event_id: int, notice: Notice) -> Non
         raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
-@shared_task(bind=True, acks_late=True, max_retries=NOTIFY_RETRIES)
+@shared_task(name=WEBHOOK_TASK, bind=True, acks_late=True, max_retries=NOTIFY_RETRIES)
 def alert_webhook_send(self: Task[Any, Any], event_id: int, notice: Notice) -> None:
     """POST an alert to its webhook; a refused URL is recorded at once, a failure retried."""
     try:

@@ -24,8 +24,10 @@ from bench.session import SessionConfig
 from bench.sizes import run_sizes
 from bench.stack import SERVERS
 from bench.stats import machine_info, now_iso
-from bench.topology import TopologyConfig, run_topology, topology_table
-from bench.widget_perf import run_widget, widget_status, widget_table
+from bench.topology import TopologyConfig, run_topology
+from bench.topology_report import topology_table
+from bench.widget_perf import run_widget, widget_status
+from bench.widget_report import widget_table
 from bench.ws import WsConfig
 
 BENCHMARKS = (

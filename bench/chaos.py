@@ -3,7 +3,7 @@
     python -m bench.chaos [--only web-kill,redis-restart] [--visitors 20] [--every 4]
 
 Loopback only and bounded. It creates a PostgreSQL database of its own on the server of
-`DATABASE_URL` and starts **its own `redis-server`** on a free port (bench.scale_platform;
+`DATABASE_URL` and starts **its own `redis-server`** on a free port (bench.scale_stack;
 never the machine's shared Redis), then serves the product the way `make serve` does (2 web
 processes, one Celery worker, one beat under supervisord). Visitors that behave like the
 widget (outbox, resend with their client ids, `sync`, the widget's backoff) ask a question
@@ -45,7 +45,8 @@ from bench.chaos_faults import FAULTS, FaultContext, process_counts
 from bench.llm import USE_LLM_CODE
 from bench.procs import BenchSetupError, run_manage
 from bench.scale_load import raise_fd_limit
-from bench.scale_platform import ScaleStack, git_revision, platform_start
+from bench.scale_serve import git_revision, platform_start
+from bench.scale_stack import ScaleStack
 from bench.stats import load_average
 
 RESULTS = Path(__file__).resolve().parent / "results" / "chaos.json"

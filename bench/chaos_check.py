@@ -101,61 +101,92 @@ def check_window(
     """The figures of one fault window [start, end) whose fault ended at `fault_end`."""
     sent = in_window(visitors, start, end)
     acked = [s for s in sent if s.acked_at is not None]
-    lost = [s for s in acked if s.client_id not in stored]
-    duplicated = [
-        s
+    answered, late, unanswered = _answers(sent, stored, fault_end)
+    return {
+        "sent": len(sent),
+        "acked": len(acked),
+        "unacked": len(sent) - len(acked),
+        "lost": sum(1 for s in acked if s.client_id not in stored),
+        "duplicated": _duplicated(sent, stored),
+        "answered": answered,
+        "answered_late": late,
+        # a person has them: fine, unless a fault caused it
+        "handed_off": sum(1 for s in sent if (row := stored.get(s.client_id)) and row.handed_off),
+        "unanswered": unanswered,
+        "answer_unseen": _answer_unseen(visitors, sent, stored),
+        "recover_s": _recover_s(acked, fault_end),
+        **_staff_figures(in_window([staff], start, end), notes),
+        "client_errors": _client_errors([*visitors, staff], start, end),
+        "unacked_detail": _unacked_detail(visitors, start, end, fault_end),
+    }
+
+
+def _duplicated(sent: list[Sent], stored: dict[str, StoredQuestion]) -> int:
+    """Messages stored twice, or answered twice."""
+    return sum(
+        1
         for s in sent
-        if s.client_id in stored
-        and (stored[s.client_id].rows > 1 or stored[s.client_id].answers > 1)
-    ]
-    handed_off = sum(1 for s in sent if (row := stored.get(s.client_id)) and row.handed_off)
-    answered, late = 0, 0
-    unanswered: list[str] = []
+        if (row := stored.get(s.client_id)) is not None and (row.rows > 1 or row.answers > 1)
+    )
+
+
+def _answers(
+    sent: list[Sent], stored: dict[str, StoredQuestion], fault_end: float
+) -> tuple[int, int, int]:
+    """Of the messages stored: answered (or handed off), answered late, unanswered."""
+    answered, late, unanswered = 0, 0, 0
     for s in sent:
         row = stored.get(s.client_id)
         if row is None:
             continue
         if row.answer_at is None and not row.handed_off:
-            unanswered.append(s.client_id)
+            unanswered += 1
             continue
         answered += 1
         if row.answer_at is not None and row.answer_at - max(s.at, fault_end) > ANSWER_DEADLINE_S:
             late += 1
+    return answered, late, unanswered
+
+
+def _answer_unseen(
+    visitors: list[ClientRecord], sent: list[Sent], stored: dict[str, StoredQuestion]
+) -> int:
+    """Answers stored that no visitor saw."""
     seen = {message_id for record in visitors for message_id in record.seen}
-    unseen = [
-        s.client_id
+    return sum(
+        1
         for s in sent
         if (row := stored.get(s.client_id)) is not None
         and row.answer_id is not None
         and row.answer_id not in seen
-    ]
+    )
+
+
+def _recover_s(acked: list[Sent], fault_end: float) -> float:
+    """From the fault's end to the last acknowledgement of a message sent before that."""
     before_end = [s for s in acked if s.at <= fault_end]
     recover = max((s.acked_at - fault_end for s in before_end if s.acked_at), default=0.0)
-    staff_sent = in_window([staff], start, end)
-    errors: Counter[str] = Counter(
-        kind for r in [*visitors, staff] for at, kind in r.error_times if start <= at < end
-    )
+    return round(max(recover, 0.0), 2)
+
+
+def _staff_figures(staff_sent: list[Sent], notes: dict[str, int]) -> dict[str, int]:
+    """The staff notes sent in the window: acknowledged, lost and stored twice."""
     return {
-        "sent": len(sent),
-        "acked": len(acked),
-        "unacked": len(sent) - len(acked),
-        "lost": len(lost),
-        "duplicated": len(duplicated),
-        "answered": answered,
-        "answered_late": late,
-        "handed_off": handed_off,  # a person has them: fine, unless a fault caused it
-        "unanswered": len(unanswered),
-        "answer_unseen": len(unseen),
-        "recover_s": round(max(recover, 0.0), 2),
         "staff_notes": len(staff_sent),
         "staff_notes_acked": sum(1 for s in staff_sent if s.acked_at is not None),
         "staff_notes_lost": sum(
             1 for s in staff_sent if s.acked_at is not None and s.client_id not in notes
         ),
         "staff_notes_duplicated": sum(1 for s in staff_sent if notes.get(s.client_id, 0) > 1),
-        "client_errors": dict(errors.most_common(8)),
-        "unacked_detail": _unacked_detail(visitors, start, end, fault_end),
     }
+
+
+def _client_errors(records: list[ClientRecord], start: float, end: float) -> dict[str, int]:
+    """The clients' most common errors in the window, by kind."""
+    errors: Counter[str] = Counter(
+        kind for r in records for at, kind in r.error_times if start <= at < end
+    )
+    return dict(errors.most_common(8))
 
 
 def _unacked_detail(

@@ -23,7 +23,8 @@ from typing import Any
 
 from bench.chaos_clients import widget_socket, widget_subprotocols
 from bench.procs import BenchSetupError
-from bench.scale_platform import Platform, ScaleStack
+from bench.scale_platform import Platform
+from bench.scale_stack import ScaleStack
 from bench.session import ORIGIN, SESSION_PATH, session_headers
 
 REDIS_STALL_S = 20.0

@@ -41,7 +41,7 @@ from agents.models import Agent  # noqa: E402
 from bench.stats import summary_ms  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from conversations.models import Conversation, Message  # noqa: E402
-from conversations.realtime import owner_group  # noqa: E402
+from conversations.realtime.groups import owner_group  # noqa: E402
 from conversations.services import reply_public_id  # noqa: E402
 from conversations.tasks import reply_to_message  # noqa: E402
 

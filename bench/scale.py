@@ -1,9 +1,10 @@
 """`make bench-scale`: the platform under widget-shaped load, against its floor, same run.
 
-On its own database and Redis (bench.scale_platform), it serves the floor (bench.floor: a
+On its own database and Redis (bench.scale_stack), it serves the floor (bench.floor: a
 trivial DRF POST at the session's path, an ack-only consumer at the widget socket's path)
-and then the product, each in the production shape, and drives both with the same load
-from `load_procs` separate processes (bench.scale_load), one phase after another:
+and then the product, each in the production shape (bench.scale_serve), and drives both
+with the same load from `load_procs` separate processes (bench.scale_load), one phase after
+another:
 
 1. warm-up (unmeasured): sessions, and a few widgets asking one question each;
 2. *session*: `POST /api/v2/widget/session` from 32 keep-alive clients;
@@ -39,7 +40,8 @@ from bench.scale_phases import (
     phase_warm,
     settle,
 )
-from bench.scale_platform import ScaleStack, git_revision, platform_start
+from bench.scale_serve import git_revision, platform_start
+from bench.scale_stack import ScaleStack
 from bench.stats import load_average
 
 

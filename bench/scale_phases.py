@@ -14,7 +14,8 @@ from typing import Any
 
 from bench.scale_fleet import LoadFleet
 from bench.scale_ledger import raw_merge, rss_per_socket_kib, usage
-from bench.scale_platform import Platform, ScaleStack
+from bench.scale_platform import Platform
+from bench.scale_stack import ScaleStack
 from bench.stats import summary_ms
 
 WALL_KEYS = ("wall_s", "sending_wall_s", "issued_wall_s", "command_wall_s")

@@ -113,7 +113,13 @@ async def run_session(port: int, agent_id: str, config: SessionConfig) -> dict[s
     await asyncio.gather(
         *(worker(True, config.requests, deadline) for _ in range(config.concurrency))
     )
-    wall = time.perf_counter() - started
+    return _session_figures(config, latencies, errors, time.perf_counter() - started)
+
+
+def _session_figures(
+    config: SessionConfig, latencies: list[float], errors: Counter[str], wall: float
+) -> dict[str, Any]:
+    """What a measured run of session requests did: counts, throughput and latency."""
     ok = len(latencies)
     return {
         "requests_planned": config.requests,

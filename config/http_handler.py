@@ -9,7 +9,7 @@ request_started, the middleware chain, the view, rendering, request_finished —
 call on a small thread pool, and sends the finished response from the loop. Websockets
 (Channels) are untouched, and async_to_sync inside a view still reaches the server's loop
 (asgiref sets that up for sync_to_async threads), which the embedded mode relies on
-(conversations.task_queue, the in-memory channel layer).
+(core.task_queue, the in-memory channel layer).
 """
 
 from __future__ import annotations

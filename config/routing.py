@@ -1,9 +1,9 @@
 from channels.auth import AuthMiddlewareStack
 from django.urls import path
 
-from conversations.consumers import WidgetConsumer
-from conversations.inbox import InboxConsumer
-from conversations.socket_faults import survives_service_faults
+from conversations.sockets.faults import survives_service_faults
+from conversations.sockets.inbox_consumer import InboxConsumer
+from conversations.sockets.widget_consumer import WidgetConsumer
 
 websocket_urlpatterns = [
     path("ws/widget/", WidgetConsumer.as_asgi()),

@@ -217,7 +217,7 @@ else:
 
 CELERY_TASK_EAGER_PROPAGATES = True
 # Embedded mode: run answers and greetings beside the server instead of inside the request
-# or websocket handler that caused them, so answers stream (conversations.task_queue).
+# or websocket handler that caused them, so answers stream (core.task_queue).
 EMBEDDED_TASKS_DETACHED = env_bool("EMBEDDED_TASKS_DETACHED", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -399,7 +399,6 @@ RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 # --- Widget ------------------------------------------------------------------------
 WIDGET_SESSION_TTL_SECONDS = env_int("WIDGET_SESSION_TTL_SECONDS", 3600, minimum=60)
 WIDGET_REFRESH_TTL_SECONDS = env_int("WIDGET_REFRESH_TTL_SECONDS", 86400, minimum=300)
-WIDGET_MAX_MESSAGE_CHARS = 4000
 WIDGET_MAX_BODY_BYTES = 16 * 1024
 WIDGET_HISTORY_PAGE_SIZE = 50
 # Where custom-domain TXT records are looked up (widgets.delivery.custom_domains): host[:port];

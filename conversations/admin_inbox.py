@@ -2,8 +2,8 @@
 
 The page is a shell: the list of open conversations as they are when it loads, and the
 panes that `conversations/static/conversations/inbox.js` fills and keeps live over the
-staff websocket (`/ws/inbox/`, conversations.inbox). No inline script: the platform's
-CSP allows scripts only from itself.
+staff websocket (`/ws/inbox/`, conversations.sockets.inbox_consumer). No inline script:
+the platform's CSP allows scripts only from itself.
 """
 
 from __future__ import annotations

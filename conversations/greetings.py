@@ -16,10 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.answering.greetings import greeting_possible, personal_greeting
-from agents.answering.responders.base import CustomerContext
+from agents.contracts import CustomerContext
 from agents.models import Agent
-from conversations import realtime
-from conversations.task_queue import task_enqueue
+from conversations.realtime import broadcast
+from conversations.task_names import GREETING_TASK
+from core.task_queue import task_enqueue
 from customers.models import Customer, CustomerMemory
 from customers.profiles import customer_facts, memory_remember
 from customers.sessions import conversation_owner_key
@@ -42,11 +43,9 @@ def session_greeting(*, agent: Agent, customer: Customer | None) -> str | None:
     remembered = greeting_remembered(agent=agent, customer_id=customer.pk)
     due_key = f"greeting:due:{agent.pk}:{customer.pk}"
     if cache.add(due_key, 1, REFRESH_SECONDS):
-        from conversations.tasks import greet_customer
-
         agent_id, customer_id = agent.pk, customer.pk
         transaction.on_commit(
-            lambda: task_enqueue(greet_customer, agent_id, customer_id), robust=True
+            lambda: task_enqueue(GREETING_TASK, agent_id, customer_id), robust=True
         )
     return remembered
 
@@ -94,7 +93,7 @@ def greeting_refresh(*, agent_id: int, customer_id: int) -> str | None:
             value=f"{order.number} {order.status}{when}",
             **remembered,
         )
-    realtime.broadcast_greeting(
+    broadcast.broadcast_greeting(
         agent_public_id=agent.public_id,
         owner_key=conversation_owner_key(visitor_id="", customer_id=customer.pk),
         text=greeting.text,

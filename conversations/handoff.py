@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.answering.hours import business_hours_open
-from agents.answering.responders.base import Reply
+from agents.contracts import Reply
 from conversations.lifecycle import conversation_event_record, conversation_status_set
 from conversations.messages import message_append
 from conversations.models import Conversation, Message

@@ -17,7 +17,7 @@ from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current
 from core.errors import InvalidCustomerToken
-from customers.identity import Identity, identity_verify
+from customers.identity import SIGNED_IN_ONLY, Identity, identity_satisfied, identity_verify
 from customers.models import Customer
 from customers.profiles import customer_resolve
 from customers.sessions import conversation_owner_key
@@ -51,10 +51,11 @@ def session_identify(
         user_hash=data.get("userHash"),
         customer=data.get("customer"),
     )
-    if agent.identity_required and not (identity and identity.verified):
+    verified = identity is not None and identity.verified
+    if not identity_satisfied(required=agent.identity_required, verified=verified):
         logger.info("unverified visitor refused by %s (identity required)", agent.public_id)
         raise InvalidCustomerToken(
-            "This chat is for signed-in customers: the site must send customerToken or userHash."
+            f"{SIGNED_IN_ONLY}: the site must send customerToken or userHash."
         )
     if identity is None:
         return SessionIdentity(party=Party(visitor_id=visitor_id), customer=None, identity=None)

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from agents.models import Agent
 from analytics.services import EventIn, events_record
-from conversations import realtime
 from conversations.analytics_events import event_source, server_event_record
 from conversations.models import Conversation, Message
 from conversations.parties import Party
+from conversations.realtime import broadcast
 from core.errors import InvalidRequest, NotFound
 from customers.models import Customer, CustomerMemory
 from customers.profiles import memory_remember
@@ -54,7 +54,7 @@ def conversation_status_set(
             {"by": conversation.resolved_by},
             at=conversation.resolved_at or timezone.now(),
         )
-    transaction.on_commit(lambda: realtime.broadcast_status(conversation), robust=True)
+    transaction.on_commit(lambda: broadcast.broadcast_status(conversation), robust=True)
     return conversation
 
 

@@ -14,10 +14,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import message_rows, realtime
+from conversations import message_rows
 from conversations.inbox_selectors import ConversationSummary, conversation_summary
 from conversations.models import Conversation, Message
 from conversations.prepared import PreparedUpdate
+from conversations.realtime import broadcast
 from security.ids import new_message_id
 
 # What goes out after commit: the stored message, and its conversation's inbox summary
@@ -34,7 +35,7 @@ _BUMP_UNCHANGED = PreparedUpdate(
 
 def message_broadcast(message: Message, summary: ConversationSummary | None) -> None:
     """The default announcement: the visitor's widgets and the workspace's inbox."""
-    realtime.broadcast_message(message, inbox_summary=summary)
+    broadcast.broadcast_message(message, inbox_summary=summary)
 
 
 def message_append(

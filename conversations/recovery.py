@@ -35,7 +35,8 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
-from conversations.task_queue import task_enqueue
+from conversations.task_names import REPLY_TASK
+from core.task_queue import task_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,6 @@ def questions_unanswered(*, older_than: timedelta, within: timedelta, limit: int
 
 def reply_sweep() -> SweepResult:
     """Queue the reply task again for every visitor message left unanswered (see above)."""
-    from conversations.tasks import reply_to_message
-
     pks = questions_unanswered(
         older_than=timedelta(seconds=settings.REPLY_SWEEP_AFTER_SECONDS),
         within=timedelta(seconds=settings.REPLY_SWEEP_WINDOW_SECONDS),
@@ -112,7 +111,7 @@ def reply_sweep() -> SweepResult:
         if not cache.add(_claim_key(pk), 1, timeout=CLAIM_SECONDS):
             claimed += 1
             continue
-        task_enqueue(reply_to_message, pk)
+        task_enqueue(REPLY_TASK, pk)
         queued += 1
     result = SweepResult(found=len(pks), queued=queued, busy=len(busy), claimed=claimed)
     if pks:

@@ -13,20 +13,22 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 
 from agents.answering.responders import responder_for
-from agents.answering.responders.base import CustomerContext, HistoryItem, Reply
+from agents.contracts import CustomerContext, HistoryItem, Reply
 from agents.models import Agent
 from analytics.prometheus import responder_timed
-from conversations import message_rows, realtime
+from conversations import message_rows
 from conversations.analytics_events import conversation_started_record, message_answered_record
 from conversations.handoff import handoff_after_customer_message, handoff_after_reply
 from conversations.messages import Announce, message_append
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.prepared import PreparedQuery
+from conversations.realtime import broadcast
 from conversations.recovery import reply_busy
-from conversations.task_queue import task_enqueue
+from conversations.task_names import REPLY_TASK
 from core.errors import InvalidRequest
 from core.redis_pools import REDIS_FAULTS
+from core.task_queue import task_enqueue
 from customers.models import Customer
 from customers.profiles import customer_facts
 from security.ids import ALPHABET, RANDOM_LENGTH
@@ -201,7 +203,7 @@ def message_followup(message: Message) -> None:
     """What follows a stored visitor message, in order: the visitor's other tabs and the
     inbox see it, then the handoff rules or the reply (`message_route`)."""
     try:
-        realtime.broadcast_message(message)  # the visitor's other tabs, in order
+        broadcast.broadcast_message(message)  # the visitor's other tabs, in order
     except Exception:
         # A missed echo heals on the next sync; a missed reply would not, so go on.
         logger.exception("fan-out of %s failed", message.public_id)
@@ -210,10 +212,8 @@ def message_followup(message: Message) -> None:
 
 def message_route(message: Message) -> None:
     """Hand a stored (and shown) visitor message to a person, or queue the agent's reply."""
-    from conversations.tasks import reply_to_message
-
     if not _handed_off(message):
-        task_enqueue(reply_to_message, message.pk)
+        task_enqueue(REPLY_TASK, message.pk)
 
 
 def _handed_off(message: Message) -> bool:
@@ -246,7 +246,7 @@ def _typing_send(target: dict[str, str], *, state: bool) -> None:
     """Best effort: a Redis blip must cost the visitor the dots, never the answer (the
     stored answer reaches them by its broadcast or their next sync)."""
     try:
-        realtime.broadcast_typing(**target, role="agent", state=state)
+        broadcast.broadcast_typing(**target, role="agent", state=state)
     except REDIS_FAULTS as exc:
         logger.warning("typing for %s not shown: %s", target["owner_key"], exc)
 
@@ -340,7 +340,7 @@ def reply_generate(*, message_id: int) -> Message | None:
     agent = conversation.agent
     responder = responder_for(agent)
     answer_id = reply_public_id(message)
-    stream = realtime.DeltaStream(
+    stream = broadcast.DeltaStream(
         agent_public_id=agent.public_id, owner_key=conversation.owner_key, message_id=answer_id
     )
     with (

@@ -3,33 +3,31 @@
 Every service takes the acting user and a conversation's public id, and finds it only
 among the conversations of the user's workspaces (`conversation_for_staff`): another
 workspace's conversation answers exactly like one that does not exist. Used by the inbox
-websocket (conversations.inbox); the same rules serve any future REST endpoint.
+websocket (conversations.sockets.inbox_consumer); the same rules serve any future REST endpoint.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from conversations import realtime
 from conversations.analytics_events import staff_answered_record
 from conversations.handoff import Reason, system_message_add
 from conversations.inbox_selectors import StaffUser, conversation_for_staff
 from conversations.lifecycle import conversation_status_set
 from conversations.messages import message_append
 from conversations.models import Conversation, Message
+from conversations.realtime import broadcast
+from conversations.realtime.protocol import MESSAGE_MAX_CHARS, STAFF_CLIENT_ID, STAFF_CLIENT_ID_RULE
 from conversations.selectors import conversation_current
 from core.errors import ApiError, InvalidRequest
 
 logger = logging.getLogger(__name__)
 
 # A staff client's id for a reply or note (the inbox makes one per message it sends).
-STAFF_CLIENT_ID = re.compile(r"^[A-Za-z0-9_-]{1,56}$")
 STAFF_CLIENT_PREFIX = "staff:"
 
 ASSISTANT_BACK = "You are chatting with our assistant again."
@@ -78,7 +76,7 @@ def _take(conversation: Conversation, user: Any) -> None:
         conversation_status_set(conversation=conversation, status=Status.ASSIGNED)
     else:  # a hand-over between staff: only the inbox needs to know
         transaction.on_commit(
-            lambda: realtime.broadcast_inbox_conversation(conversation), robust=True
+            lambda: broadcast.broadcast_inbox_conversation(conversation), robust=True
         )
     system_message_add(conversation=conversation, text=_joined_text(user))
 
@@ -135,8 +133,8 @@ def conversation_resolve(*, user: StaffUser, conversation_id: Any) -> Conversati
 def _text(text: Any) -> str:
     if not isinstance(text, str) or not text.strip():
         raise InvalidRequest("Write some text.")
-    if len(text) > settings.WIDGET_MAX_MESSAGE_CHARS:
-        raise InvalidRequest(f"At most {settings.WIDGET_MAX_MESSAGE_CHARS} characters.")
+    if len(text) > MESSAGE_MAX_CHARS:
+        raise InvalidRequest(f"At most {MESSAGE_MAX_CHARS} characters.")
     return text.strip()
 
 
@@ -145,7 +143,7 @@ def _client_key(client_id: Any) -> str | None:
     if client_id is None:
         return None
     if not isinstance(client_id, str) or not STAFF_CLIENT_ID.match(client_id):
-        raise InvalidRequest("clientId must be 1-56 letters, digits, '-' or '_'.")
+        raise InvalidRequest(STAFF_CLIENT_ID_RULE)
     return f"{STAFF_CLIENT_PREFIX}{client_id}"
 
 
@@ -212,7 +210,7 @@ def staff_typing(*, user: StaffUser, conversation_id: Any, state: bool) -> None:
     conversation = conversation_for_staff(user=user, conversation_id=conversation_id)
     if conversation.status == Status.RESOLVED:
         return
-    realtime.broadcast_typing(
+    broadcast.broadcast_typing(
         agent_public_id=conversation.agent.public_id,
         owner_key=conversation.owner_key,
         role="staff",
@@ -225,7 +223,7 @@ def visitor_typing_relay(*, agent_id: int, workspace_id: int, owner_key: str, st
     conversation = conversation_current(agent_id=agent_id, owner_key=owner_key)
     if conversation is None:
         return  # nothing sent yet: no conversation for staff to watch
-    realtime.broadcast_inbox_typing(
+    broadcast.broadcast_inbox_typing(
         workspace_id=workspace_id,
         conversation_id=conversation.public_id,
         role="customer",

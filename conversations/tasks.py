@@ -10,12 +10,13 @@ from conversations.greetings import greeting_refresh
 from conversations.handoff import handoff_after_failure
 from conversations.recovery import reply_sweep
 from conversations.services import reply_generate
+from conversations.task_names import GREETING_TASK, REPLY_TASK, SWEEP_TASK
 from core.database_faults import SERVICE_FAULTS, database_connections_recover
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3, default_retry_delay=2)
+@shared_task(name=REPLY_TASK, bind=True, acks_late=True, max_retries=3, default_retry_delay=2)
 def reply_to_message(self: Task[Any, Any], message_id: int) -> None:
     """Answer one visitor message. Safe to run twice: the reply is keyed by the message.
 
@@ -46,13 +47,13 @@ def _retry_or_leave_to_the_sweep(task: Task[Any, Any], exc: Exception) -> None:
         logger.warning("answer %s left to the sweep for lost answers", task.request.id)
 
 
-@shared_task(acks_late=True)
+@shared_task(name=GREETING_TASK, acks_late=True)
 def greet_customer(agent_id: int, customer_id: int) -> None:
     """Compute a verified customer's personalized greeting and push it to their widgets."""
     greeting_refresh(agent_id=agent_id, customer_id=customer_id)
 
 
-@shared_task(ignore_result=True)
+@shared_task(name=SWEEP_TASK, ignore_result=True)
 def sweep_unanswered() -> None:
     """Queue again the answers whose reply task was lost (conversations.recovery)."""
     reply_sweep()

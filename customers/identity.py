@@ -36,6 +36,13 @@ MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_KEY = 100
 MAX_ATTRIBUTE_VALUE = 1000
 RETIRED_KEYS_CHECKED = 5
+SIGNED_IN_ONLY = "This chat is for signed-in customers"
+
+
+def identity_satisfied(*, required: bool, verified: bool) -> bool:
+    """The agent's identity rule, for sessions, refreshes, history and sockets alike: an
+    agent that requires identity serves verified customers only."""
+    return verified or not required
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ from experiments.services import (
 )
 from experiments.stats import confidence_validate
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
-from widgets.variants import overrides_validate
+from widgets.delivery.variants import overrides_validate
 
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 560, 260, 20, 40
 

@@ -3,7 +3,7 @@
 Assignment is a pure function of the experiment key and the visitor id (no storage): the
 same visitor gets the same variant on every page and every process, and different
 experiments split visitors independently of each other. The widget reaches these through
-the `VariantSource` registered in `experiments.apps` (widgets.variants).
+the `VariantSource` registered in `experiments.apps` (widgets.delivery.variants).
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from typing import Any
 
 from experiments.models import Experiment
 from widgets.delivery.snapshots import widget_snapshot
-from widgets.variants import NO_ASSIGNMENT, Assignment, LiveExperiment, LiveVariant, VariantSource
+from widgets.delivery.variants import (
+    NO_ASSIGNMENT,
+    Assignment,
+    LiveExperiment,
+    LiveVariant,
+    VariantSource,
+)
 
 
 def variant_label(experiment_key: str, variant_key: str) -> str:

@@ -26,9 +26,9 @@ from experiments.models import Experiment, ExperimentVariant
 from experiments.results import experiment_latest_result
 from experiments.stats import confidence_validate
 from security.audit import audit_record
+from widgets.delivery.variants import overrides_validate
 from widgets.models import WidgetConfig
 from widgets.publishing.releases import widget_release_promote
-from widgets.variants import overrides_validate
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_VARIANTS = 10

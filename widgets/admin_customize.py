@@ -33,9 +33,14 @@ from widgets.config.validation import (
     MAX_PROMPTS,
     WidgetConfigInvalid,
 )
-from widgets.delivery.assets import MAX_ASSET_BYTES, MAX_ASSET_SIDE, widget_logo_upload
+from widgets.delivery.assets import MAX_ASSET_BYTES, MAX_ASSET_SIDE
 from widgets.delivery.custom_domains import custom_domain_check
-from widgets.publishing.drafts import widget_draft_check, widget_draft_state, widget_draft_update
+from widgets.publishing.drafts import (
+    widget_draft_check,
+    widget_draft_state,
+    widget_draft_update,
+    widget_logo_upload,
+)
 from widgets.selectors import widget_config_of, widget_draft_public_config
 
 # What the customizer edits: appearance (published with a release) and the custom domain.

@@ -6,10 +6,7 @@ process; the public config itself is built in widgets.delivery.public_config.
 
 from __future__ import annotations
 
-from django.core.cache import cache
-
 from agents.models import Agent
-from security.domains import origin_allowed
 from widgets.delivery.public_config import (
     PublicConfig,
     public_config_of,
@@ -17,14 +14,11 @@ from widgets.delivery.public_config import (
     widget_public_config,
 )
 from widgets.delivery.snapshots import (
-    ALL_PATTERNS_KEY,
     WidgetSnapshot,
     widget_snapshot,
     widget_snapshot_invalidate,
 )
 from widgets.models import WidgetConfig
-
-ALLOWED_CACHE_SECONDS = 300
 
 # Who may embed an active agent's widget and the limits that apply to it: the snapshot
 # carries every field the former access record had (workspace_id, allowed_domains,
@@ -37,7 +31,6 @@ __all__ = [
     "agent_for_widget",
     "allowed_domains_for",
     "allowed_domains_forget",
-    "any_agent_allows",
     "public_config_of",
     "widget_access_for",
     "widget_allowed_domains",
@@ -56,23 +49,6 @@ def widget_access_for(agent_public_id: str) -> WidgetAccess | None:
 def allowed_domains_for(agent_public_id: str) -> list[str] | None:
     snapshot = widget_snapshot(agent_public_id)
     return None if snapshot is None else snapshot.allowed_domains
-
-
-def any_agent_allows(origin: str) -> bool:
-    """Whether some active agent allows `origin` (the answer to a CORS preflight)."""
-    patterns: list[str] | None = cache.get(ALL_PATTERNS_KEY)
-    if patterns is None:
-        patterns = sorted(
-            {
-                entry
-                for domains in WidgetConfig.objects.filter(agent__is_active=True).values_list(
-                    "allowed_domains", flat=True
-                )
-                for entry in domains
-            }
-        )
-        cache.set(ALL_PATTERNS_KEY, patterns, ALLOWED_CACHE_SECONDS)
-    return origin_allowed(origin, patterns)
 
 
 def allowed_domains_forget(agent_public_id: str) -> None:

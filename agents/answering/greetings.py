@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from agents.answering.responders.base import CustomerContext
-from agents.answering.tools import ToolContext
+from agents.contracts import CustomerContext, ToolContext
 from agents.integrations.presets import orders_tool_of
 from agents.integrations.tools import McpTool, mcp_tools_for
 from agents.models import Agent, McpServer

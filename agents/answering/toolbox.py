@@ -1,10 +1,9 @@
 """The tools one conversation may use, gathered from whatever serves them (today the
-agent's MCP servers). Above the tool contract (agents.answering.tools) and its providers."""
+agent's MCP servers). Above the tool contract (agents.contracts) and its providers."""
 
 from __future__ import annotations
 
-from agents.answering.responders.base import CustomerContext
-from agents.answering.tools import Tool
+from agents.contracts import CustomerContext, Tool
 from agents.integrations.tools import mcp_tools_for
 from agents.models import Agent
 

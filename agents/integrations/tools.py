@@ -16,8 +16,7 @@ import re
 import time
 from typing import Any
 
-from agents.answering.responders.base import CustomerContext
-from agents.answering.tools import ToolContext, ToolResult, ToolSpec
+from agents.contracts import CustomerContext, ToolContext, ToolResult, ToolSpec
 from agents.integrations.mcp import CallOutcome, RemoteTool, tool_call, tools_list
 from agents.integrations.presets import presentation_for
 from agents.models import Agent, McpServer, ToolCall
@@ -37,7 +36,7 @@ NOT_VERIFIED = (
 
 
 class McpTool:
-    """One allowed tool of one MCP server (satisfies agents.answering.tools.Tool)."""
+    """One allowed tool of one MCP server (satisfies agents.contracts.Tool)."""
 
     def __init__(self, *, server: McpServer, remote: RemoteTool, private: bool) -> None:
         self.server = server

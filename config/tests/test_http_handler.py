@@ -102,7 +102,7 @@ async def test_the_view_and_both_signals_run_on_one_of_its_threads(
 
 @pytest.mark.django_db
 async def test_a_view_still_reaches_the_servers_loop(handler: OneHopASGIHandler) -> None:
-    """Embedded mode queues answers on the server's loop (conversations.task_queue)."""
+    """Embedded mode queues answers on the server's loop (core.task_queue)."""
     response = await _call(handler, "GET", "/where")
     assert json.loads(response["body"])["server_loop_running"] is True
 

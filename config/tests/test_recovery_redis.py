@@ -30,14 +30,11 @@ from django.test import Client, override_settings
 from agents.models import Agent
 from config.tests.faults import RedisServer, redis_server
 from conftest import SITE_ORIGIN
-from conversations import socket_faults
-from conversations.consumers import WidgetConsumer
-from conversations.inbox import InboxConsumer
-from conversations.socket_faults import (
-    CLOSE_TRY_AGAIN,
-    SurvivesServiceFaults,
-    survives_service_faults,
-)
+from conversations.realtime.protocol import CLOSE_TRY_AGAIN
+from conversations.sockets import faults as socket_faults
+from conversations.sockets.faults import SurvivesServiceFaults, survives_service_faults
+from conversations.sockets.inbox_consumer import InboxConsumer
+from conversations.sockets.widget_consumer import WidgetConsumer
 from core.redis_pools import BREAKER_SECONDS, FailFastConnection
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +131,7 @@ def test_a_socket_whose_redis_dies_is_closed_1013_and_logged_once(
 
     with (
         override_settings(**_redis_settings(own_redis.url)),
-        caplog.at_level(logging.WARNING, logger="conversations.socket_faults"),
+        caplog.at_level(logging.WARNING, logger="conversations.sockets.faults"),
     ):
         thread = threading.Thread(target=scenario, daemon=True)
         thread.start()
@@ -142,7 +139,7 @@ def test_a_socket_whose_redis_dies_is_closed_1013_and_logged_once(
 
     assert closes == [{"type": "websocket.close", "code": CLOSE_TRY_AGAIN}] * 3
     assert Probe.left == [CLOSE_TRY_AGAIN] * 3  # each left its groups and counters
-    warnings = [r for r in caplog.records if r.name == "conversations.socket_faults"]
+    warnings = [r for r in caplog.records if r.name == "conversations.sockets.faults"]
     assert len(warnings) == 1  # once for the process, not once per socket
 
 

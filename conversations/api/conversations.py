@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations.models import Conversation, Message
+from conversations.realtime.protocol import MESSAGE_MAX_CHARS, STAFF_CLIENT_ID_PATTERN
 from conversations.staff import (
     conversation_release,
     conversation_resolve,
@@ -189,10 +190,10 @@ class ConversationScoped(generics.GenericAPIView[Any]):
 
 
 class StaffMessageIn(TypedInput):
-    text = serializers.CharField(max_length=4000)
+    text = serializers.CharField(max_length=MESSAGE_MAX_CHARS)
     internal = serializers.BooleanField(default=False, help_text="An internal note.")
     clientId = serializers.RegexField(
-        r"^[A-Za-z0-9_-]{1,56}$",
+        STAFF_CLIENT_ID_PATTERN,
         required=False,
         help_text="Your id for this message: sending it again (a retry) returns the stored "
         "message with 200 instead of writing it twice.",

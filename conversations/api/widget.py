@@ -35,6 +35,7 @@ from core.errors import (
     NotFound,
     OriginNotAllowed,
 )
+from customers.identity import SIGNED_IN_ONLY, identity_satisfied
 from customers.models import Customer
 from customers.sessions import (
     IssuedSession,
@@ -49,13 +50,14 @@ from security.domains import domain_hash
 from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
-from widgets.delivery.snapshots import GateAsks, WidgetSnapshot, widget_snapshot
+from widgets.delivery.snapshots import AsksFor, GateAsks, WidgetSnapshot, widget_snapshot
+from widgets.delivery.variants import assignment_for, config_with_overrides
 from widgets.installation.refusals import (
     installation_identity_note,
     installation_inactive_note,
     installation_origin_note,
 )
-from widgets.variants import assignment_for, config_with_overrides
+from widgets.services import admission_refusal
 
 
 def _session_response(
@@ -173,43 +175,11 @@ class SessionView(PublicWidgetView):
             # A blocked address hears that it is blocked, whatever it sent.
             self.refuse_blocked(self.gate(agent_id=None, asks_for=lambda s, b: GateAsks()))
             raise
-        agent_id = start.agent_id
-        per_site = f"{agent_id}:{domain_hash(origin)}"
-
-        def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
-            # Per address, with the agent's own limits once it is known (a site whose
-            # visitors share one office or campus address raises them); guessing ids counts
-            # too. Per site only for a site the agent allows, from an address not blocked.
-            if blocks.match(ip) is not None:
-                return GateAsks()
-            limits = snapshot.rate_limits if snapshot else None
-            hits = [(limit_for("session_per_ip", limits), ip)]
-            if (
-                snapshot is not None
-                and blocks.match(ip, workspace_id=snapshot.workspace_id) is None
-                and snapshot.allows(origin)
-            ):
-                hits.append((limit_for("session_per_agent_domain", limits), per_site))
-            return GateAsks(hits=hits)
-
-        gate = self.gate(agent_id=agent_id, asks_for=asks_for)
-        self.refuse_blocked(gate)
-        self.refuse_limited(gate, 0, "session_per_ip", ip)
-        snapshot = gate.snapshot
-        if snapshot is None:
-            installation_inactive_note(agent_public_id=agent_id, origin=origin)
-            raise NotFound("No active agent has this id.", code="agent_not_found")
-        self.refuse_blocked(gate, workspace_id=snapshot.workspace_id)
-        if not snapshot.allows(origin):
-            installation_origin_note(
-                agent_public_id=agent_id, origin=origin, debounce=False, access=snapshot
-            )
-            raise OriginNotAllowed()
-        self.refuse_limited(gate, 1, "session_per_agent_domain", per_site)
+        snapshot = self._admitted(start.agent_id, ip=ip, origin=origin)
         # The id alone is public (staff and the REST API see it): only its secret resumes
         # the visitor, and so only a proven visitor's conversations can join a customer.
         visitor = visitor_resolve(
-            agent_public_id=agent_id, candidate=start.visitor_id, secret=start.visitor_secret
+            agent_public_id=start.agent_id, candidate=start.visitor_id, secret=start.visitor_secret
         )
         try:
             known = session_identify(agent=snapshot, visitor_id=visitor.visitor_id, data=data)
@@ -218,7 +188,7 @@ class SessionView(PublicWidgetView):
             raise
         page_url = start.page_url
         issued = _issue(
-            agent_id=agent_id,
+            agent_id=start.agent_id,
             known=known,
             origin=origin,
             page_url=page_url if page_url.startswith(("http://", "https://")) else "",
@@ -235,6 +205,49 @@ class SessionView(PublicWidgetView):
                 and known.party.customer_id is None,
             )
         )
+
+    def _admitted(self, agent_id: str, *, ip: str, origin: str) -> WidgetSnapshot:
+        """The agent's snapshot, once this page and address may start a session with it
+        (widgets.services.admission_refusal) within the limits per address and per site."""
+        per_site = f"{agent_id}:{domain_hash(origin)}"
+        gate = self.gate(agent_id=agent_id, asks_for=_session_asks(ip, origin, per_site))
+        self.refuse_blocked(gate)
+        self.refuse_limited(gate, 0, "session_per_ip", ip)
+        refusal = admission_refusal(gate, origin=origin, ip=ip)
+        snapshot = gate.snapshot
+        if refusal == "inactive" or snapshot is None:
+            installation_inactive_note(agent_public_id=agent_id, origin=origin)
+            raise NotFound("No active agent has this id.", code="agent_not_found")
+        if refusal == "ip_blocked":
+            self.refuse_blocked(gate, workspace_id=snapshot.workspace_id)
+        if refusal == "origin":
+            installation_origin_note(
+                agent_public_id=agent_id, origin=origin, debounce=False, access=snapshot
+            )
+            raise OriginNotAllowed()
+        self.refuse_limited(gate, 1, "session_per_agent_domain", per_site)
+        return snapshot
+
+
+def _session_asks(ip: str, origin: str, per_site: str) -> AsksFor:
+    """What a session start counts: per address, with the agent's own limits once it is
+    known (a site whose visitors share one office or campus address raises them); guessing
+    ids counts too. Per site only for a site the agent allows, from an address not blocked."""
+
+    def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
+        if blocks.match(ip) is not None:
+            return GateAsks()
+        limits = snapshot.rate_limits if snapshot else None
+        hits = [(limit_for("session_per_ip", limits), ip)]
+        if (
+            snapshot is not None
+            and blocks.match(ip, workspace_id=snapshot.workspace_id) is None
+            and snapshot.allows(origin)
+        ):
+            hits.append((limit_for("session_per_agent_domain", limits), per_site))
+        return GateAsks(hits=hits)
+
+    return asks_for
 
 
 class SessionRefreshView(PublicWidgetView):
@@ -287,8 +300,10 @@ class SessionRefreshView(PublicWidgetView):
         issued = session_reissue(claims)
         if snapshot is None or not snapshot.allows(session.origin):
             raise OriginNotAllowed()
-        if snapshot.identity_required and not session.customer_verified:
-            raise InvalidRefreshToken("This chat is for signed-in customers; start a new session.")
+        if not identity_satisfied(
+            required=snapshot.identity_required, verified=session.customer_verified
+        ):
+            raise InvalidRefreshToken(f"{SIGNED_IN_ONLY}; start a new session.")
         customer = (
             Customer.objects.filter(pk=session.customer_id).first() if session.customer_id else None
         )
@@ -313,8 +328,10 @@ class HistoryView(PublicWidgetView):
             raise InvalidSessionToken()
         self.refuse_blocked_ip(workspace_id=access.workspace_id)
         self.throttle("history_per_visitor", session.visitor_id, access.rate_limits)
-        if access.identity_required and not session.customer_verified:
-            raise InvalidCustomerToken("This chat is for signed-in customers.")
+        if not identity_satisfied(
+            required=access.identity_required, verified=session.customer_verified
+        ):
+            raise InvalidCustomerToken(f"{SIGNED_IN_ONLY}.")
         conversation = (
             Conversation.objects.filter(
                 public_id=conversation_id,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from agents.answering.responders.base import Reply
+from agents.contracts import Reply
 from agents.models import Agent
 from analytics.models import WidgetEvent
 from conversations import services

@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
-from agents.answering.responders.base import HistoryItem, Reply
+from agents.contracts import HistoryItem, Reply
 from agents.models import Agent
 from conftest import SITE_ORIGIN
 from conversations import services

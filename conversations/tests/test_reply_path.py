@@ -16,14 +16,15 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connections
 
-from agents.answering.responders.base import HistoryItem, Reply
+from agents.contracts import HistoryItem, Reply
 from agents.models import Agent
 from analytics.models import WidgetEvent
-from conversations import realtime, services
+from conversations import services
 from conversations.inbox_selectors import conversation_summary_fresh
-from conversations.layer_sync import group_send_sync
 from conversations.models import Conversation, Message
-from conversations.realtime import inbox_group
+from conversations.realtime import broadcast
+from conversations.realtime.groups import inbox_group
+from conversations.realtime.layer_sync import group_send_sync
 from conversations.services import HISTORY_WINDOW, reply_generate, reply_public_id
 from conversations.tasks import reply_to_message
 from conversations.tests.test_consumer import frames_until, ready
@@ -57,7 +58,7 @@ class Recording:
 def sent(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
     """What the answer task hands the channel layer, group by group."""
     recorded: list[tuple[str, dict[str, Any]]] = []
-    monkeypatch.setattr(realtime, "_send_all", recorded.extend)
+    monkeypatch.setattr(broadcast, "_send_all", recorded.extend)
     return recorded
 
 

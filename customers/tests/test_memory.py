@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from agents.answering.responders.base import CustomerContext, HistoryItem, Reply
+from agents.contracts import CustomerContext, HistoryItem, Reply
 from agents.models import Agent
 from conversations import services
 from conversations.lifecycle import conversation_status_set

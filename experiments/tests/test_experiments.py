@@ -23,9 +23,9 @@ from experiments.services import (
 )
 from experiments.tasks import promote_experiment_winners
 from security.models import AuditEntry
+from widgets.delivery.variants import config_with_overrides, overrides_validate
 from widgets.models import WidgetConfig
 from widgets.selectors import widget_public_config
-from widgets.variants import config_with_overrides, overrides_validate
 
 pytestmark = pytest.mark.django_db
 

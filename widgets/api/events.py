@@ -19,8 +19,8 @@ from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
 from widgets.delivery.snapshots import GateAsks, WidgetSnapshot
+from widgets.delivery.variants import assignment_for
 from widgets.installation.refusals import installation_origin_note
-from widgets.variants import assignment_for
 
 
 class EventIn(serializers.Serializer[Any]):

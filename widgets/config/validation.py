@@ -20,8 +20,7 @@ from security.domains import invalid_patterns
 from security.limits import limit_overrides_validate
 from widgets.config.css_check import css_errors, css_errors_text
 from widgets.config.triggers import triggers_validate
-from widgets.models import WidgetConfig
-from widgets.publishing.core_builds import core_version_validate
+from widgets.models import CoreBuild, WidgetConfig
 
 MAX_PROMPTS, MAX_PROMPT_LENGTH = 4, 80
 MAX_CUSTOM_CSS = 20_000  # characters; the customizer may show it, the widget inlines it
@@ -187,6 +186,15 @@ def avatar_url_validate(value: Any) -> str:
     return value
 
 
+def core_version_validate(value: Any) -> str:
+    """A pin: empty (follow stable) or the version of a registered build."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str) or not CoreBuild.objects.filter(version=value).exists():
+        raise ValueError("Not a registered widget build (see Core builds), or empty for stable.")
+    return value
+
+
 # API field name -> (the rule, where it is stored: "config" field or "agent" field).
 RULES: dict[str, tuple[Callable[[Any], Any], str, str]] = {
     "theme": (theme_validate, "config", "theme"),
@@ -219,6 +227,8 @@ APPEARANCE_FIELDS = (
     "avatarUrl",
 )
 SECURITY_FIELDS = ("allowedDomains", "rateLimits")
+
+
 # The widget code build the agent is pinned to (widgets.publishing.core_builds); applies at once.
 PIN_FIELDS = ("coreVersion",)
 # Where the widget is served from (docs/custom-domain.md); applies at once, never released.

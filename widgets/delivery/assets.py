@@ -18,10 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 from PIL import Image, UnidentifiedImageError
 
-from agents.models import Agent
 from core.errors import InvalidRequest
 from widgets.models import WidgetAsset
-from widgets.publishing.drafts import widget_draft_update
 
 MAX_ASSET_BYTES = 256 * 1024
 MAX_ASSET_SIDE = 1024
@@ -91,17 +89,6 @@ def asset_url(asset: WidgetAsset) -> str:
     ext = FORMATS_BY_TYPE.get(asset.content_type, "bin")
     path = reverse("widget-asset", args=[f"{asset.pk}-{asset.sha256[:16]}.{ext}"])
     return settings.PUBLIC_BASE_URL.rstrip("/") + path
-
-
-def widget_logo_upload(*, agent: Agent, data: bytes, declared_type: str, by: Any) -> str:
-    """Store the image and make it the draft's avatar (published with the next release);
-    returns its URL."""
-    asset = widget_asset_store(
-        workspace_id=agent.workspace_id, data=data, declared_type=declared_type, by=by
-    )
-    url = asset_url(asset)
-    widget_draft_update(agent=agent, values={"avatarUrl": url}, by=by)
-    return url
 
 
 @require_safe

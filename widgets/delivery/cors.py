@@ -16,16 +16,19 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 
 from core.errors import InvalidSessionToken
 from customers.sessions import refresh_token_agent, session_token_verify
+from security.domains import origin_allowed
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
-from widgets.delivery.snapshots import WidgetSnapshot, widget_snapshot
-from widgets.selectors import any_agent_allows
+from widgets.delivery.snapshots import ALL_PATTERNS_KEY, WidgetSnapshot, widget_snapshot
+from widgets.models import WidgetConfig
 
 MAX_PEEK_BYTES = 64 * 1024
 JUDGED_ATTRIBUTE = "_widget_cors_snapshot"
+ALLOWED_CACHE_SECONDS = 300
 
 
 def cors_agent_judged(request: HttpRequest, snapshot: WidgetSnapshot | None) -> None:
@@ -72,3 +75,20 @@ def cors_allow_widget_origin(sender: object, request: HttpRequest, **kwargs: Any
         agent_id = _agent_id_of(request)
         snapshot = widget_snapshot(agent_id) if agent_id is not None else None
     return snapshot is not None and snapshot.allows(origin)
+
+
+def any_agent_allows(origin: str) -> bool:
+    """Whether some active agent allows `origin` (the answer to a CORS preflight)."""
+    patterns: list[str] | None = cache.get(ALL_PATTERNS_KEY)
+    if patterns is None:
+        patterns = sorted(
+            {
+                entry
+                for domains in WidgetConfig.objects.filter(agent__is_active=True).values_list(
+                    "allowed_domains", flat=True
+                )
+                for entry in domains
+            }
+        )
+        cache.set(ALL_PATTERNS_KEY, patterns, ALLOWED_CACHE_SECONDS)
+    return origin_allowed(origin, patterns)

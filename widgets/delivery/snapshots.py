@@ -29,7 +29,7 @@ from security.domains import DomainPattern, parse_origin, parse_pattern, pattern
 from security.ratelimit import ANY_STAMP, Checked, Limit, OneTimeUse, rate_limits_checked
 from security.stamps import IP_BLOCKS, MISSING, stamp_bump, stamp_ensure, stamps_read
 from widgets.delivery.public_config import PublicConfig, public_config_of
-from widgets.variants import LiveExperiment, live_experiments_load
+from widgets.delivery.variants import LiveExperiment, live_experiments_load
 
 # Safety nets only (every change replaces the stamp). An unknown id is remembered for
 # less long: were its agent created and Redis then emptied, it would answer 404 until then.

@@ -226,15 +226,6 @@ def _channel_point(
     return channel
 
 
-def core_version_validate(value: Any) -> str:
-    """A pin: empty (follow stable) or the version of a registered build."""
-    if value in (None, ""):
-        return ""
-    if not isinstance(value, str) or not CoreBuild.objects.filter(version=value).exists():
-        raise ValueError("Not a registered widget build (see Core builds), or empty for stable.")
-    return value
-
-
 # --- Which core an agent loads ---------------------------------------------------------
 
 

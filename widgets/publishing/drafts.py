@@ -27,6 +27,7 @@ from widgets.config.validation import (
     WidgetConfigInvalid,
     widget_fields_validate,
 )
+from widgets.delivery.assets import asset_url, widget_asset_store
 from widgets.delivery.custom_domains import (
     DomainState,
     custom_domain_claim,
@@ -168,3 +169,14 @@ def widget_draft_check(values: dict[str, Any]) -> DraftCheck:
         "cssErrors": css_errors(css) if isinstance(css, str) else [],
         "contrast": theme_contrast_warnings(theme if isinstance(theme, dict) else {}),
     }
+
+
+def widget_logo_upload(*, agent: Agent, data: bytes, declared_type: str, by: Any) -> str:
+    """Store the image and make it the draft's avatar (published with the next release);
+    returns its URL."""
+    asset = widget_asset_store(
+        workspace_id=agent.workspace_id, data=data, declared_type=declared_type, by=by
+    )
+    url = asset_url(asset)
+    widget_draft_update(agent=agent, values={"avatarUrl": url}, by=by)
+    return url

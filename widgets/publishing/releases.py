@@ -22,12 +22,12 @@ from agents.models import Agent
 from core.errors import ApiError
 from security.audit import acting_user, audit_record
 from widgets.config.diff import FieldChange, config_diff
+from widgets.delivery.variants import config_with_overrides
 from widgets.models import WidgetConfig, WidgetRelease
 from widgets.publishing.bulk import widget_document_from_public
 from widgets.publishing.drafts import widget_config_locked as _locked
 from widgets.publishing.drafts import widget_fields_apply
 from widgets.selectors import PublicConfig, widget_draft_public_config
-from widgets.variants import config_with_overrides
 
 MAX_NOTE = 500
 Against = Literal["previous", "draft", "live"] | int

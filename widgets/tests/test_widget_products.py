@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from conversations import realtime
 from conversations.models import Conversation, Message
+from conversations.realtime import broadcast
 from widgets.tests.browser import SHADOW, off_the_loop, shot
 from widgets.tests.live import LiveSites
 from widgets.tests.test_widget_ui import open_panel, visit, wait_until_sent
@@ -162,7 +162,7 @@ def test_a_greeting_frame_replaces_the_greeting_while_the_chat_is_open(
     owner_key = live_visitor(page, agent)
 
     off_the_loop(
-        lambda: realtime.broadcast_greeting(
+        lambda: broadcast.broadcast_greeting(
             agent_public_id=agent.public_id, owner_key=owner_key, text=GREETING
         )
     )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from agents.answering.responders.base import CustomerContext, HistoryItem, Reply
+from agents.contracts import CustomerContext, HistoryItem, Reply
 from agents.knowledge.search import search_articles
 from agents.models import Agent
 

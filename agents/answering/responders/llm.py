@@ -1,7 +1,7 @@
 """The LLM responder: any OpenAI-compatible server, streamed, with tools and a fallback.
 
 One answer is a short loop of streamed chat completions: the model reads the prompt
-(`agents.answering.responders.prompt`), may ask for tools (`agents.answering.tools`) for
+(`agents.answering.responders.prompt`), may ask for tools (`agents.contracts`) for
 up to TOOL_ROUNDS
 rounds, and its text reaches `on_delta` token by token. The official `openai` SDK
 retries a failed request (`llm_client.LLM_MAX_RETRIES`) before anything streamed; once
@@ -21,7 +21,6 @@ from typing import Any
 
 from openai import APITimeoutError, OpenAIError
 
-from agents.answering.responders.base import CustomerContext, HistoryItem, Reply, Responder
 from agents.answering.responders.knowledge import KnowledgeBaseResponder
 from agents.answering.responders.llm_client import LlmConfig, LlmUnavailable, llm_client, llm_config
 from agents.answering.responders.prompt import (
@@ -32,8 +31,16 @@ from agents.answering.responders.prompt import (
     sources_from,
 )
 from agents.answering.toolbox import tools_for
-from agents.answering.tools import Tool, ToolContext, ToolResult
 from agents.answering.usage import TokenUsage, budget_exhausted, usage_record
+from agents.contracts import (
+    CustomerContext,
+    HistoryItem,
+    Reply,
+    Responder,
+    Tool,
+    ToolContext,
+    ToolResult,
+)
 from agents.knowledge.search import search_articles
 from agents.models import Agent
 

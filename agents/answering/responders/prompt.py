@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from agents.answering.responders.base import CustomerContext, HistoryItem
+from agents.contracts import CustomerContext, HistoryItem
 from agents.knowledge.search import ScoredArticle
 from agents.models import Agent
 

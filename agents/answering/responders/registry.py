@@ -3,9 +3,9 @@ implementations, so the contract names none of them."""
 
 from __future__ import annotations
 
-from agents.answering.responders.base import Responder
 from agents.answering.responders.knowledge import KnowledgeBaseResponder
 from agents.answering.responders.llm import LlmResponder
+from agents.contracts import Responder
 from agents.models import Agent
 
 

@@ -11,11 +11,10 @@ import pytest
 from django.utils import timezone
 
 from agents.answering.responders import responder_for
-from agents.answering.responders.base import CustomerContext, HistoryItem, Reply
 from agents.answering.responders.knowledge import NO_ANSWER, KnowledgeBaseResponder
 from agents.answering.responders.llm import LlmResponder
 from agents.answering.tests.llm_server import LlmServer, Script
-from agents.answering.tools import ToolContext, ToolResult, ToolSpec
+from agents.contracts import CustomerContext, HistoryItem, Reply, ToolContext, ToolResult, ToolSpec
 from agents.models import Agent, ModelUsage
 from customers.profiles import Fact
 from security.sealing import seal

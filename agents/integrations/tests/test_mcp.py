@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from agents.answering.responders.base import CustomerContext
 from agents.answering.toolbox import tools_for
-from agents.answering.tools import Tool, ToolContext
+from agents.contracts import CustomerContext, Tool, ToolContext
 from agents.integrations.mcp import headers_seal, server_headers
 from agents.integrations.tests.mcp_server import ANA, BEN, Shop, shop_server, store_for
 from agents.models import Agent, McpServer, ToolCall

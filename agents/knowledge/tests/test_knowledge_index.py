@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from agents.answering.responders import KnowledgeBaseResponder
-from agents.answering.responders.base import Reply
+from agents.contracts import Reply
 from agents.knowledge.search import (
     KnowledgeIndexes,
     knowledge_changed,

@@ -20,7 +20,7 @@ from security.tests.hostile.conftest import SITE_A
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]
 
 FRAME_LIMIT = 20  # the agent's frame_per_connection for these tests (default 60 / 10 s)
-SOCKET_LOGGERS = ("conversations.consumers", "conversations.inbox")
+SOCKET_LOGGERS = ("conversations.sockets.widget_consumer", "conversations.sockets.inbox_consumer")
 
 FLOODS: dict[str, tuple[int, dict[str, Any]]] = {
     "not JSON": (1000, {"text_data": "{nope"}),

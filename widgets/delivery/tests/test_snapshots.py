@@ -28,6 +28,7 @@ from security.blocks import ip_block_for
 from security.limits import limit_for
 from security.models import IpBlock
 from security.ratelimit import Limit
+from widgets.config.validation import core_version_validate
 from widgets.delivery.custom_domains import record_value
 from widgets.delivery.snapshots import (
     GateAsks,
@@ -39,7 +40,6 @@ from widgets.delivery.snapshots import (
 )
 from widgets.installation.refusals import installation_host_allow
 from widgets.models import CoreBuild, WidgetConfig
-from widgets.publishing.core_builds import core_version_validate
 from widgets.publishing.drafts import widget_draft_update
 from widgets.publishing.releases import widget_publish, widget_release_rollback
 

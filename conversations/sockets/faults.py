@@ -22,11 +22,11 @@ import logging
 import time
 from typing import Any
 
+from conversations.realtime.protocol import CLOSE_TRY_AGAIN
 from core.database_faults import SERVICE_FAULTS
 
 logger = logging.getLogger(__name__)
 
-CLOSE_TRY_AGAIN = 1013
 FAULT_LOG_SECONDS = 10.0
 LEAVE_SECONDS = 2.0  # leaving groups and presence, best effort, on a Redis in trouble
 

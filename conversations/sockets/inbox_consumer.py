@@ -18,12 +18,6 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from conversations import staff
-from conversations.consumers import (
-    CLOSE_FORBIDDEN,
-    CLOSE_RATE_LIMITED,
-    CLOSE_UNAUTHORIZED,
-    in_db_thread,
-)
 from conversations.inbox_selectors import (
     conversation_detail,
     inbox_conversations,
@@ -31,8 +25,10 @@ from conversations.inbox_selectors import (
     person_out,
     staff_message_out,
 )
-from conversations.realtime import inbox_group
-from conversations.socket_faults import SurvivesServiceFaults
+from conversations.realtime.groups import inbox_group
+from conversations.realtime.protocol import CLOSE_FORBIDDEN, CLOSE_RATE_LIMITED, CLOSE_UNAUTHORIZED
+from conversations.sockets.connection import in_db_thread, scope_header
+from conversations.sockets.faults import SurvivesServiceFaults
 from core.errors import ApiError
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
@@ -47,13 +43,6 @@ FORWARD_ONLY_EVENTS = frozenset(
 )
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
-
-
 class InboxConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
     user: Any
     groups_joined: list[str]
@@ -64,9 +53,9 @@ class InboxConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         self.groups_joined = []
         # Accept first so the close code reaches the browser (a refused handshake has none).
         await self.accept()
-        if not same_origin(_header(self.scope, b"origin"), _header(self.scope, b"host")):
+        if not same_origin(scope_header(self.scope, b"origin"), scope_header(self.scope, b"host")):
             logger.warning(
-                "inbox socket refused: foreign origin %r", _header(self.scope, b"origin")
+                "inbox socket refused: foreign origin %r", scope_header(self.scope, b"origin")
             )
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -229,7 +218,7 @@ class InboxConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         )
 
     async def inbox_batch(self, event: dict[str, Any]) -> None:
-        """Visitor messages coalesced by a web process (conversations.inbox_feed): the same
+        """Visitor messages coalesced by a web process (conversations.realtime.inbox_feed): the same
         `message` frames, each with its conversation's latest summary."""
         for update in event["updates"]:
             conversation = update["conversation"]

@@ -1,3 +1,14 @@
+"""The contracts between the parts of an agent: what a responder is given and gives back,
+and what a tool is, whatever serves it.
+
+A responder (agents.answering.responders) answers a question from its history and, for a
+verified customer, what we know of them. Tools an agent's model may call are listed per
+conversation by `tools_for(agent, customer)` (agents.answering.toolbox); the MCP integration
+(agents.integrations.tools) provides them from each of the agent's MCP servers. A tool that
+reads one customer's private data is offered only to a verified customer and is called
+with that customer's id from the session, never an id taken from the conversation.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -67,3 +78,37 @@ class Responder(Protocol):
         are empty outside a conversation. A responder that streams calls `on_delta` with
         each piece of text as it is produced; the reply's text is the final word."""
         ...
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """What the model is told about a tool (an OpenAI function definition)."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    agent: Agent
+    conversation_public_id: str
+    customer: CustomerContext | None
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    ok: bool
+    # What the model reads back.
+    text: str
+    # Structured results the widget can show, e.g. product cards:
+    # [{"title", "price", "imageUrl", "url"}].
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    # Short replies the visitor can send with one tap, e.g. "More about Ridgeline 2".
+    quick_replies: list[str] = field(default_factory=list)
+
+
+class Tool(Protocol):
+    spec: ToolSpec
+
+    def call(self, arguments: dict[str, Any], context: ToolContext) -> ToolResult: ...

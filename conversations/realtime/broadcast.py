@@ -19,8 +19,10 @@ from conversations.inbox_selectors import (
     conversation_summary_fresh,
     staff_message_out,
 )
-from conversations.layer_sync import group_send_sync
 from conversations.models import Conversation, Message
+from conversations.realtime.groups import inbox_group, owner_group
+from conversations.realtime.inbox_feed import inbox_feed_message
+from conversations.realtime.layer_sync import group_send_sync
 from conversations.selectors import message_out
 
 logger = logging.getLogger(__name__)
@@ -29,11 +31,6 @@ logger = logging.getLogger(__name__)
 # so a fast model does not flood the channel layer with one event per token.
 DELTA_FLUSH_CHARS = 20
 DELTA_FLUSH_SECONDS = 0.05
-
-
-def owner_group(agent_public_id: str, owner_key: str) -> str:
-    """Every tab of one visitor (every device of a verified customer) listens here."""
-    return f"widget.{agent_public_id}.{owner_key}"
 
 
 _thread_state = threading.local()
@@ -63,7 +60,7 @@ def _send_all(sends: list[Send]) -> None:
         for group, event in sends:
             async_to_sync(layer.group_send)(group, event)
         return
-    # A Redis layer is reached without an event loop (conversations.layer_sync) ...
+    # A Redis layer is reached without an event loop (conversations.realtime.layer_sync) ...
     if all(group_send_sync(layer, group, event) for group, event in sends):
         return
     # ... any other from any loop: each thread keeps one, and so its connections, rather
@@ -108,9 +105,7 @@ async def abroadcast_visitor_message(message: Message, *, sender: str) -> None:
     """A visitor's just-stored message, from the event loop of the socket it came from
     (channel `sender`, which shows it itself): to their other tabs (awaited, so it precedes
     the answer queued next), then to the inbox without a query, coalesced under load
-    (conversations.inbox_feed)."""
-    from conversations.inbox_feed import inbox_feed_message
-
+    (conversations.realtime.inbox_feed)."""
     conversation = message.conversation
     layer = get_channel_layer()
     if layer is not None:
@@ -190,12 +185,7 @@ def broadcast_status(conversation: Conversation) -> None:
     broadcast_inbox_conversation(conversation)
 
 
-# --- The staff inbox (conversations.inbox): one group per workspace ---------------------
-
-
-def inbox_group(workspace_id: int) -> str:
-    """Every inbox of a workspace's staff listens here; notes travel only this way."""
-    return f"inbox.{workspace_id}"
+# --- The staff inbox (conversations.sockets.inbox_consumer): one group per workspace ---
 
 
 def broadcast_inbox_message(message: Message) -> None:

@@ -6,68 +6,56 @@ Rules live in services; this consumer only translates between frames and calls.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.db import connections
 
 from agents.models import Agent
 from analytics import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
-from conversations import realtime, services, staff
+from conversations import services, staff
 from conversations.lifecycle import conversation_csat_record
 from conversations.models import Message
 from conversations.parties import Party
+from conversations.realtime import broadcast
+from conversations.realtime.groups import owner_group
+from conversations.realtime.protocol import (
+    AUTH_PREFIX,
+    CLOSE_FORBIDDEN,
+    CLOSE_RATE_LIMITED,
+    CLOSE_UNAUTHORIZED,
+    SUBPROTOCOL,
+)
 from conversations.selectors import message_out, messages_after
-from conversations.socket_faults import SurvivesServiceFaults
-from conversations.sockets import visitor_message_send, visitor_replay, visitor_socket_open
+from conversations.services import Received
+from conversations.sockets.connection import in_db_thread, scope_client_ip, scope_header
+from conversations.sockets.faults import SurvivesServiceFaults
+from conversations.sockets.frames import (
+    LOOKS_LIKE_SPAM,
+    NOT_SENT_YET,
+    TOO_FAST,
+    Sending,
+    ack_frame,
+    error_frame,
+    sending_parse,
+)
+from conversations.sockets.widget_socket import (
+    MessageSending,
+    visitor_message_send,
+    visitor_replay,
+    visitor_socket_open,
+)
 from core.database_faults import DATABASE_FAULTS, RETRY_AFTER_SECONDS, retried_on_drop
 from core.errors import ApiError, InvalidSessionToken
 from customers.sessions import WidgetSession, session_token_verify
-from security.abuse import message_counters, message_verdict
-from security.client_ip import client_ip
+from security.abuse import Verdict, message_counters, message_verdict
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
 from security.ratelimit import Decision, Limit, arate_limit_hit, arate_limits_gated
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
-
-SUBPROTOCOL = "customeragent.v2"
-AUTH_PREFIX = "auth."
-MAX_CLIENT_ID = 64
-MAX_TEXT = 4000
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_RATE_LIMITED = 4429
-
-
-def in_db_thread(func: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """Run ORM work in a pool thread, concurrently with other visitors' work.
-
-    Channels' default is the process's single sync thread, where every visitor's message
-    would queue behind every other's. Each call here is self-contained (its own
-    transaction) and hands its connection back (to the process's pool, on PostgreSQL) when
-    it is done, so no thread keeps one.
-    """
-
-    def call_and_release(*args: Any, **kwargs: Any) -> T:
-        try:
-            return func(*args, **kwargs)
-        finally:
-            connections.close_all()
-
-    hop: Callable[..., Awaitable[T]] = database_sync_to_async(
-        call_and_release, thread_sensitive=False
-    )
-    return hop
-
 
 # Channel-layer events this consumer only forwards. They touch no database, so they skip
 # the connection clean-up Channels runs before every event, which costs each of them a
@@ -96,7 +84,7 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
             await self.close()  # refused at the handshake: not our protocol
             return
         token = next((p[len(AUTH_PREFIX) :] for p in offered if p.startswith(AUTH_PREFIX)), "")
-        origin = _header(self.scope, b"origin")
+        origin = scope_header(self.scope, b"origin")
         # Accept first so the close code reaches the browser (a refused handshake has none).
         await self.accept(subprotocol=SUBPROTOCOL)
         try:
@@ -104,11 +92,11 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         except InvalidSessionToken:
             await self.close(code=CLOSE_UNAUTHORIZED)
             return
-        ip = _client_ip(self.scope)
+        ip = scope_client_ip(self.scope)
         party = Party.of(session)
         # Joined before the database is read below, so a message or greeting written after
         # that read still arrives; a refused socket leaves again at once, unheard.
-        self.group = realtime.owner_group(session.agent_id, party.owner_key)
+        self.group = owner_group(session.agent_id, party.owner_key)
         await self.channel_layer.group_add(self.group, self.channel_name)
         opening = await in_db_thread(retried_on_drop(visitor_socket_open))(
             session=session, origin=origin, ip=ip
@@ -180,7 +168,7 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         # Read before it is counted (frame_parse reads at most 32 KB of text), so that one
         # Redis round trip counts every limit the frame is subject to.
         content = frame_parse(text_data, bytes_data)
-        sending = _sending(content) if not isinstance(content, FrameRefused) else None
+        sending = sending_parse(content) if not isinstance(content, FrameRefused) else None
         # Every frame counts, binary, oversized and unparsable ones too, so a flood of them
         # is closed like any other; a message also counts against its visitor's limit and,
         # when that lets it through, its abuse counters (security.abuse).
@@ -228,75 +216,65 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         return decision.allowed
 
     async def _message_send(self, sending: Sending, decisions: list[Decision]) -> None:
-        client_id, text = sending.client_id, sending.text
+        client_id = sending.client_id
         if not decisions[0].allowed:
+            retry_after = decisions[0].retry_after
             await self.send_json(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "message": "You are sending messages too fast; wait a moment.",
-                    "clientId": client_id,
-                    "retryAfter": decisions[0].retry_after,
-                }
+                error_frame("rate_limited", TOO_FAST, client_id=client_id, retry_after=retry_after)
             )
             return
         repeated, burst = decisions[1:]
         verdict = message_verdict(
-            text=text, honeypot=sending.honeypot, repeated=repeated, burst=burst
+            text=sending.text, honeypot=sending.honeypot, repeated=repeated, burst=burst
         )
         try:
-            # One hop: the verdict acted on (when it calls for it), else the message stored;
-            # on a fresh connection if PostgreSQL dropped the first (stored once by clientId).
-            outcome = await in_db_thread(retried_on_drop(visitor_message_send))(
-                agent=self.agent,
-                party=self.party,
-                workspace_id=self.workspace_id,
-                ip=self.ip,
-                verdict=verdict,
-                client_id=client_id,
-                text=text,
-                origin=self.session.origin,
-                page_url=self.session.page_url,
-            )
+            outcome = await self._store(sending, verdict)
         except ApiError as exc:
             await self._error(exc.code, exc.message)
             return
         except DATABASE_FAULTS:
             await self.send_json(
-                {
-                    "type": "error",
-                    "code": "unavailable",
-                    "message": "Your message is not sent yet; it will go when the chat reconnects.",
-                    "clientId": client_id,
-                    "retryAfter": RETRY_AFTER_SECONDS,
-                }
+                error_frame(
+                    "unavailable",
+                    NOT_SENT_YET,
+                    client_id=client_id,
+                    retry_after=RETRY_AFTER_SECONDS,
+                )
             )
             raise
         if outcome.received is None:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "message": "This message looks like spam and was not sent.",
-                    "clientId": client_id,
-                }
-            )
+            await self.send_json(error_frame("rate_limited", LOOKS_LIKE_SPAM, client_id=client_id))
             if outcome.refusal == "blocked":
                 await self._close(CLOSE_FORBIDDEN)
             return
-        message = outcome.received.message
+        await self._acknowledge(client_id, outcome.received)
+
+    async def _store(self, sending: Sending, verdict: Verdict) -> MessageSending:
+        """One hop: the verdict acted on (when it calls for it), else the message stored;
+        on a fresh connection if PostgreSQL dropped the first (stored once by clientId)."""
+        return await in_db_thread(retried_on_drop(visitor_message_send))(
+            agent=self.agent,
+            party=self.party,
+            workspace_id=self.workspace_id,
+            ip=self.ip,
+            verdict=verdict,
+            client_id=sending.client_id,
+            text=sending.text,
+            origin=self.session.origin,
+            page_url=self.session.page_url,
+        )
+
+    async def _acknowledge(self, client_id: str, received: Received) -> None:
+        message = received.message
         shown = message_out(message)
-        if outcome.received.created:
+        if received.created:
             prometheus.websocket_message_acked()
         await self.send_json(
-            {
-                "type": "message.ack",
-                "clientId": client_id,
-                "id": message.public_id,
-                "createdAt": shown["createdAt"],
-            }
+            ack_frame(
+                client_id=client_id, message_id=message.public_id, created_at=shown["createdAt"]
+            )
         )
-        if outcome.received.created:
+        if received.created:
             await self.send_json({"type": "message", **shown})  # this tab's copy, as others get
             await self._followup(message)
 
@@ -305,7 +283,7 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         then the handoff rules or the reply (conversations.services.message_followup's
         order). This socket's next frame waits, so its messages go out in order."""
         try:
-            await realtime.abroadcast_visitor_message(message, sender=self.channel_name)
+            await broadcast.abroadcast_visitor_message(message, sender=self.channel_name)
         except Exception:
             # A missed echo heals on the next sync; a missed reply would not, so go on.
             logger.exception("fan-out of %s failed", message.public_id)
@@ -354,7 +332,7 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
 
     async def _error(self, code: str, message: str, *, kind: str | None = None) -> None:
         self.refusals.note(kind or code, message)  # logged once per kind and connection
-        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.send_json(error_frame(code, message))
 
     async def _close(self, code: int) -> None:
         self.closing = True
@@ -379,37 +357,3 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
 
     async def typing_changed(self, event: dict[str, Any]) -> None:
         await self.send_json({"type": "typing", "role": event["role"], "state": event["state"]})
-
-
-@dataclass(frozen=True)
-class Sending:
-    """A `message.send` frame's fields, checked."""
-
-    client_id: str
-    text: str
-    honeypot: str | None
-
-
-def _sending(content: Any) -> Sending | str | None:
-    """A message.send frame's fields, why they are invalid, or None for another frame."""
-    if content.get("type") != "message.send":
-        return None
-    client_id, text = content.get("clientId"), content.get("text")
-    if not isinstance(client_id, str) or not 0 < len(client_id) <= MAX_CLIENT_ID:
-        return "clientId must be a string of 1-64 characters."
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_TEXT:
-        return "text must be 1-4000 characters."
-    honeypot = content.get("hp")
-    return Sending(client_id, text, honeypot if isinstance(honeypot, str) else None)
-
-
-def _client_ip(scope: dict[str, Any]) -> str:
-    peer = scope.get("client") or (None, None)
-    return client_ip(peer[0], _header(scope, b"x-forwarded-for") or None)
-
-
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""

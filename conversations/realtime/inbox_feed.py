@@ -28,7 +28,7 @@ from conversations.inbox_selectors import (
     staff_message_out,
 )
 from conversations.models import Message
-from conversations.realtime import inbox_group
+from conversations.realtime.groups import inbox_group
 
 logger = logging.getLogger(__name__)
 

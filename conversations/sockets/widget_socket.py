@@ -1,6 +1,6 @@
 """What a visitor's widget socket asks of the database: one call per frame.
 
-The consumer (conversations.consumers) runs each of these in a single database-thread
+The consumer (conversations.sockets.widget_consumer) runs each of these in a single database-thread
 hop and keeps the cheap checks (rate limits and abuse counters, one Redis round trip
 each) on the event loop. The rules stay where they live: admission in widgets.services,
 abuse in security.abuse, the message pipeline in conversations.services.
@@ -16,6 +16,7 @@ from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.selectors import conversation_current, messages_after
 from conversations.services import Received, message_store
+from customers.identity import identity_satisfied
 from customers.sessions import WidgetSession
 from security.abuse import Verdict, abuse_act
 from widgets.installation.refusals import installation_origin_note
@@ -49,7 +50,9 @@ def visitor_socket_open(*, session: WidgetSession, origin: str, ip: str) -> Sock
         if admission.refusal == "origin":
             installation_origin_note(agent_public_id=session.agent_id, origin=origin)
         return SocketOpening(agent=None, access=access, refusal=admission.refusal or "origin")
-    if access.identity_required and not session.customer_verified:
+    if not identity_satisfied(
+        required=access.identity_required, verified=session.customer_verified
+    ):
         return SocketOpening(agent=None, access=access, refusal="unverified")
     party = Party.of(session)
     conversation = conversation_current(agent_id=agent.pk, owner_key=party.owner_key)

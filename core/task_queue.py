@@ -1,4 +1,7 @@
-"""Queueing the conversation tasks (answers, personalized greetings).
+"""Queueing tasks by name (answers, personalized greetings, alert notices).
+
+A service queues a task by the name it is registered (and pinned in beat) under, so the
+tasks modules import the services and never the reverse.
 
 With a broker they go to Celery workers. In embedded mode Celery runs tasks eagerly, in
 the caller: an answer would then be written inside the websocket handler that received
@@ -13,14 +16,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from importlib import import_module
 from typing import Any
 
 from asgiref.sync import async_to_sync, sync_to_async
-from celery import Task
+from celery import Task, current_app
 from django.conf import settings
 from django.db import connections
 
 logger = logging.getLogger(__name__)
+
+
+def task_named(name: str) -> Task[Any, Any]:
+    """The registered task; its module is imported first when nothing has yet."""
+    if name not in current_app.tasks:
+        import_module(name.rpartition(".")[0])
+    task: Task[Any, Any] = current_app.tasks[name]
+    return task
 
 
 async def _running_loop() -> asyncio.AbstractEventLoop:
@@ -36,8 +48,10 @@ def _run_detached(task: Task[Any, Any], args: tuple[Any, ...]) -> None:
         connections.close_all()  # this worker thread's own connections
 
 
-def task_enqueue(task: Task[Any, Any], *args: Any) -> None:
-    """`task.delay(*args)`, detached from the caller in embedded mode (see above)."""
+def task_enqueue(name: str, *args: Any) -> None:
+    """`delay(*args)` of the task of this name, detached from the caller in embedded mode
+    (see above)."""
+    task = task_named(name)
     if not (settings.CELERY_TASK_ALWAYS_EAGER and settings.EMBEDDED_TASKS_DETACHED):
         task.delay(*args)
         return
