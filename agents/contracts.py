@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from agents.models import Agent
-from customers.profiles import Fact
+from customers.models import Customer
+from customers.profiles import Fact, customer_facts
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,17 @@ class CustomerContext:
     name: str = ""
     email: str = ""
     facts: list[Fact] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, customer: Customer) -> CustomerContext:
+        """A customer as every responder and tool sees them, with what we remember."""
+        return cls(
+            external_id=customer.external_id,
+            verified=customer.is_verified,
+            name=customer.name,
+            email=customer.email,
+            facts=customer_facts(customer.pk),
+        )
 
 
 class Responder(Protocol):

@@ -42,7 +42,7 @@ from bench.stats import summary_ms  # noqa: E402
 from config.celery import app as celery_app  # noqa: E402
 from conversations.models import Conversation, Message  # noqa: E402
 from conversations.realtime.groups import owner_group  # noqa: E402
-from conversations.services import reply_public_id  # noqa: E402
+from conversations.replies import reply_public_id  # noqa: E402
 from conversations.tasks import reply_to_message  # noqa: E402
 
 # Questions the demo knowledge base answers (an unanswered one twice in a row would hand

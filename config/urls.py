@@ -24,12 +24,8 @@ from conversations.api.customers import (
     CustomerMemoryDetail,
     CustomerMemoryList,
 )
-from conversations.api.widget import (
-    CustomerView,
-    HistoryView,
-    SessionRefreshView,
-    SessionView,
-)
+from conversations.api.widget import CustomerView, HistoryView
+from conversations.api.widget_session import SessionRefreshView, SessionView
 from core import openapi as _openapi  # noqa: F401  (the schema of the token views below)
 from experiments.api.views import (
     ExperimentDetail,

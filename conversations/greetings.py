@@ -69,14 +69,7 @@ def greeting_refresh(*, agent_id: int, customer_id: int) -> str | None:
     customer = Customer.objects.filter(pk=customer_id, is_verified=True).first()
     if agent is None or customer is None or customer.workspace_id != agent.workspace_id:
         return None
-    context = CustomerContext(
-        external_id=customer.external_id,
-        verified=True,
-        name=customer.name,
-        email=customer.email,
-        facts=customer_facts(customer.pk),
-    )
-    greeting = personal_greeting(agent=agent, customer=context)
+    greeting = personal_greeting(agent=agent, customer=CustomerContext.of(customer))
     if greeting is None:
         return None
     remembered = {

@@ -9,7 +9,7 @@ from celery.exceptions import Retry
 from conversations.greetings import greeting_refresh
 from conversations.handoff import handoff_after_failure
 from conversations.recovery import reply_sweep
-from conversations.services import reply_generate
+from conversations.replies import reply_generate
 from conversations.task_names import GREETING_TASK, REPLY_TASK, SWEEP_TASK
 from core.database_faults import SERVICE_FAULTS, database_connections_recover
 

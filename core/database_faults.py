@@ -1,7 +1,7 @@
 """What a dropped or unreachable database does to a request, a socket frame and /readyz.
 
 PostgreSQL drops every connection when it restarts or fails over, or when an operator
-terminates them. The pool (psycopg_pool, config/settings.py) does not notice that a
+terminates them. The pool (psycopg_pool, config/settings/services.py) does not notice that a
 connection died while it sat idle, so after a drop each idle connection would fail the
 next caller it is handed to, one after another. The first caller to hit one instead has
 the pool test all of its idle connections (`database_connections_recover`): one visitor,

@@ -230,7 +230,7 @@ def session_refresh(refresh_token: str, *, origin: str) -> tuple[WidgetSession, 
 
     A token presented from another origin than its own is refused before it is spent.
     (The widget's refresh endpoint spends it in its one round trip instead:
-    conversations.api.widget.)
+    conversations.api.widget_session.)
     """
     claims = refresh_token_read(refresh_token)
     if claims is None:

@@ -14,6 +14,17 @@ def new_public_id(prefix: str) -> str:
     return prefix + "_" + "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
 
 
+def public_id_derived(prefix: str, digest: bytes) -> str:
+    """A public id made from a secret-keyed digest (at least 12 bytes) instead of chance:
+    the same digest always gives the same id, as unguessable as the key."""
+    number = int.from_bytes(digest[:12], "big")
+    chars = []
+    for _ in range(RANDOM_LENGTH):
+        number, index = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[index])
+    return prefix + "_" + "".join(chars)
+
+
 def is_public_id(value: object, prefix: str) -> bool:
     return (
         isinstance(value, str) and re.fullmatch(rf"{prefix}_[A-Za-z0-9]{{8,40}}", value) is not None

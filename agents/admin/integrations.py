@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin
@@ -13,12 +13,21 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from agents.integrations.mcp import headers_seal, headers_validate, mcp_url_problem, server_headers
-from agents.integrations.presets import PRESETS, preset_defaults_apply
+from agents.integrations.mcp import headers_validate, server_headers
+from agents.integrations.servers import (
+    customer_id_argument_validate,
+    mcp_server_prepare,
+    mcp_server_save,
+    private_tools_check,
+    server_url_validate,
+    timeout_validate,
+    tool_names_validate,
+)
 from agents.models import McpServer, ToolCall
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline, form_for_user
-from security.audit import audit_record
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
+
+T = TypeVar("T")
 
 
 class McpServerForm(forms.ModelForm):
@@ -62,13 +71,7 @@ class McpServerForm(forms.ModelForm):
         self.request_user = request_user
 
     def clean_url(self) -> str:
-        url = str(self.cleaned_data.get("url") or "")
-        if not url.lower().startswith(("https://", "http://")):
-            raise forms.ValidationError("Enter the server's http(s) URL.")
-        problem = mcp_url_problem(url)
-        if problem:
-            raise forms.ValidationError(problem)
-        return url
+        return _checked(server_url_validate, str(self.cleaned_data.get("url") or ""))
 
     def clean_headers(self) -> dict[str, str] | None:
         raw = self.cleaned_data.get("headers") or ""
@@ -81,54 +84,48 @@ class McpServerForm(forms.ModelForm):
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 
-    def _tool_names(self, field: str) -> list[str]:
-        value: Any = self.cleaned_data.get(field) or []
-        if not isinstance(value, list) or not all(
-            isinstance(name, str) and 0 < len(name.strip()) <= 120 for name in value
-        ):
-            raise forms.ValidationError(
-                'Enter a JSON list of tool names, e.g. ["search_products"].'
-            )
-        return sorted({name.strip() for name in value})
-
     def clean_allowed_tools(self) -> list[str]:
-        return self._tool_names("allowed_tools")
+        return _checked(tool_names_validate, self.cleaned_data.get("allowed_tools") or [])
 
     def clean_private_tools(self) -> list[str]:
-        return self._tool_names("private_tools")
+        return _checked(tool_names_validate, self.cleaned_data.get("private_tools") or [])
 
     def clean_customer_id_argument(self) -> str:
-        name = str(self.cleaned_data.get("customer_id_argument") or "").strip()
-        if not name:
-            preset = PRESETS.get(str(self.cleaned_data.get("preset") or ""))
-            return preset.customer_id_argument if preset else "customer_id"
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,59}", name):
-            raise forms.ValidationError("Use the argument's name as the tools spell it.")
-        return name
+        name = str(self.cleaned_data.get("customer_id_argument") or "")
+        preset = str(self.cleaned_data.get("preset") or "")
+        return _checked(lambda value: customer_id_argument_validate(value, preset=preset), name)
 
     def clean_timeout_seconds(self) -> int:
-        seconds = int(self.cleaned_data.get("timeout_seconds") or 0)
-        if not 1 <= seconds <= 60:
-            raise forms.ValidationError("Between 1 and 60 seconds.")
-        return seconds
+        return _checked(timeout_validate, self.cleaned_data.get("timeout_seconds"))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if "allowed_tools" in cleaned and "private_tools" in cleaned:
+            try:
+                private_tools_check(
+                    allowed=cleaned["allowed_tools"],
+                    private=cleaned["private_tools"],
+                    preset=str(cleaned.get("preset") or ""),
+                )
+            except ValueError as exc:
+                self.add_error("private_tools", str(exc))
+        return cleaned
 
     def save(self, commit: bool = True) -> McpServer:
         server: McpServer = super().save(commit=False)
-        preset_defaults_apply(server)  # a preset fills what was left blank
         headers = self.cleaned_data.get("headers")
-        if headers is not None:
-            server.sealed_headers = headers_seal(headers)
-        if commit:
-            server.save()
-        if headers is not None and server.agent_id:
-            audit_record(
-                action="mcp.headers_changed",
-                target=f"{server.name} ({server.url})",
-                actor=self.request_user,
-                workspace_id=server.agent.workspace_id,
-                changes={"headers": sorted(headers)},  # the names, never the values
-            )
-        return server
+        if not commit:
+            mcp_server_prepare(server, headers=headers)
+            return server
+        return mcp_server_save(server, headers=headers, actor=self.request_user)
+
+
+def _checked(rule: Callable[[Any], T], value: Any) -> T:
+    """A field rule's ValueError as the form's error."""
+    try:
+        return rule(value)
+    except ValueError as exc:
+        raise forms.ValidationError(str(exc)) from None
 
 
 class McpServerInline(WorkspaceScopedInline, admin.StackedInline):

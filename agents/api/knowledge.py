@@ -6,8 +6,8 @@ Another workspace's agent, article or server is a plain 404.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -15,14 +15,21 @@ from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 
-from agents.integrations.mcp import mcp_url_problem
+from agents.integrations.mcp import headers_validate
+from agents.integrations.servers import (
+    customer_id_argument_validate,
+    mcp_server_save,
+    private_tools_check,
+    server_url_validate,
+    timeout_validate,
+    tool_names_validate,
+)
 from agents.models import Agent, KnowledgeArticle, McpServer
 from core.typed_input import TypedInput
-from security.sealing import seal
 from workspaces.permissions import may_manage
 from workspaces.scoping import scope_to_user
 
-MAX_HEADERS = 20
+T = TypeVar("T")
 
 
 class ArticleIO(TypedInput, serializers.ModelSerializer[KnowledgeArticle]):
@@ -52,7 +59,7 @@ class McpServerIO(TypedInput, serializers.ModelSerializer[McpServer]):
     )
     isActive = serializers.BooleanField(source="is_active", required=False)
     headers = serializers.DictField(
-        child=serializers.CharField(max_length=2000),
+        child=serializers.CharField(trim_whitespace=False),
         write_only=True,
         required=False,
         help_text="Auth headers sent to the server; stored sealed and never shown again.",
@@ -83,29 +90,56 @@ class McpServerIO(TypedInput, serializers.ModelSerializer[McpServer]):
         return bool(server.sealed_headers)
 
     def validate_url(self, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise serializers.ValidationError("Use an http(s) URL.")
-        problem = mcp_url_problem(value)
-        if problem:
-            raise serializers.ValidationError(problem)
-        return value
+        return _checked(server_url_validate, value)
 
     def validate_headers(self, value: dict[str, str]) -> dict[str, str]:
-        if len(value) > MAX_HEADERS:
-            raise serializers.ValidationError(f"At most {MAX_HEADERS} headers.")
-        return value
+        return _checked(headers_validate, value)
+
+    def validate_allowedTools(self, value: list[str]) -> list[str]:  # noqa: N802
+        return _checked(tool_names_validate, value)
+
+    def validate_privateTools(self, value: list[str]) -> list[str]:  # noqa: N802
+        return _checked(tool_names_validate, value)
+
+    def validate_timeoutSeconds(self, value: int) -> int:  # noqa: N802
+        return _checked(timeout_validate, value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        headers = attrs.pop("headers", None)
-        if headers is not None:
-            attrs["sealed_headers"] = seal(json.dumps(headers)) if headers else ""
-        allowed = attrs.get("allowed_tools", getattr(self.instance, "allowed_tools", []))
-        private = attrs.get("private_tools", getattr(self.instance, "private_tools", []))
-        if not set(private) <= set(allowed):
-            raise serializers.ValidationError(
-                {"privateTools": "Private tools must also be allowed tools."}
+        instance = self.instance
+        preset = str(attrs.get("preset", getattr(instance, "preset", "")) or "")
+        if "customer_id_argument" in attrs or instance is None:
+            name = attrs.get("customer_id_argument", "")
+            attrs["customer_id_argument"] = _checked(
+                lambda value: customer_id_argument_validate(value, preset=preset), name
             )
+        try:
+            private_tools_check(
+                allowed=attrs.get("allowed_tools", getattr(instance, "allowed_tools", [])),
+                private=attrs.get("private_tools", getattr(instance, "private_tools", [])),
+                preset=preset,
+            )
+        except ValueError as exc:
+            raise serializers.ValidationError({"privateTools": str(exc)}) from None
         return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> McpServer:
+        headers = validated_data.pop("headers", None)
+        server = McpServer(**validated_data)
+        return mcp_server_save(server, headers=headers, actor=self.context["request"].user)
+
+    def update(self, instance: McpServer, validated_data: dict[str, Any]) -> McpServer:
+        headers = validated_data.pop("headers", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return mcp_server_save(instance, headers=headers, actor=self.context["request"].user)
+
+
+def _checked(rule: Callable[[Any], T], value: Any) -> T:
+    """A field rule's ValueError as the serializer's error (400 in the contract's shape)."""
+    try:
+        return rule(value)
+    except ValueError as exc:
+        raise serializers.ValidationError(str(exc)) from None
 
 
 class AgentScoped(generics.GenericAPIView[Any]):

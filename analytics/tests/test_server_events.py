@@ -10,7 +10,8 @@ from analytics.models import WidgetEvent
 from conftest import SITE_ORIGIN
 from conversations.models import Message
 from conversations.parties import Party
-from conversations.services import message_receive, reply_generate
+from conversations.replies import reply_generate
+from conversations.services import message_receive
 from conversations.staff import conversation_resolve, staff_reply
 from customers.sessions import session_token_issue, session_token_verify
 from demo.experiments import demo_experiment_seed

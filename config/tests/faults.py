@@ -99,7 +99,7 @@ def database_unreachable() -> Iterator[None]:
 def app_pool() -> ConnectionPool[Any]:
     """The process's connection pool: the server's too, since it runs in this process."""
     pool: ConnectionPool[Any] | None = getattr(connection, "pool", None)
-    assert pool is not None, "PostgreSQL runs with a connection pool (config/settings.py)"
+    assert pool is not None, "PostgreSQL runs with a connection pool (config/settings/services.py)"
     return pool
 
 

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 IDLE = 4  # connections waiting in the pool when PostgreSQL drops them (a burst's worth)
 RECOVERY_SECONDS = 20
-# Longer than the pool keeps backing off one reconnection (config/settings.py), shorter
+# Longer than the pool keeps backing off one reconnection (config/settings/services.py), shorter
 # than a real outage often is; the pool then took ~15 s more to try again.
 OUTAGE_SECONDS = 17
 SERVED_AGAIN_WITHIN_SECONDS = 8

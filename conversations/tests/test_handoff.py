@@ -9,7 +9,7 @@ import pytest
 from agents.contracts import Reply
 from agents.models import Agent
 from analytics.models import WidgetEvent
-from conversations import services
+from conversations import replies
 from conversations.handoff import (
     CONNECTING,
     conversation_hand_off,
@@ -216,7 +216,7 @@ class TestAfterTheReply:
             def respond(self, **kwargs: Any) -> Reply:
                 raise TimeoutError("the model server did not answer")
 
-        monkeypatch.setattr(services, "responder_for", lambda agent: Broken())
+        monkeypatch.setattr(replies, "responder_for", lambda agent: Broken())
         message = visitor_message(agent, "Where is my order?")
         reply_to_message(message.pk)
         conversation = Conversation.objects.get(pk=message.conversation_id)

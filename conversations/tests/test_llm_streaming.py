@@ -13,7 +13,7 @@ from channels.testing import WebsocketCommunicator
 from agents.answering.tests.llm_server import LlmServer, Script
 from agents.models import Agent, ModelUsage
 from conversations.models import Conversation, Message
-from conversations.services import reply_generate, reply_public_id
+from conversations.replies import reply_generate, reply_public_id
 from conversations.tests.test_consumer import ready
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("celery_worker")]

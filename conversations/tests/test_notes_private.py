@@ -12,7 +12,7 @@ from django.test import Client
 from agents.contracts import HistoryItem, Reply
 from agents.models import Agent
 from conftest import SITE_ORIGIN
-from conversations import services
+from conversations import replies
 from conversations.models import Conversation, Message
 from conversations.staff import staff_note, staff_reply
 from conversations.tests.test_consumer import frames_until, ready
@@ -70,11 +70,11 @@ def test_a_model_never_reads_a_note(agent, owner, monkeypatch: pytest.MonkeyPatc
             seen.append(history)
             return Reply(text="ok", answered=True)
 
-    monkeypatch.setattr(services, "responder_for", lambda agent: Recording())
+    monkeypatch.setattr(replies, "responder_for", lambda agent: Recording())
     conversation = noted_conversation(agent, "vis_model000000001", owner)
     Conversation.objects.filter(pk=conversation.pk).update(status="bot")
     question = Message.objects.create(conversation=conversation, role="customer", text="and?")
-    services.reply_generate(message_id=question.pk)
+    replies.reply_generate(message_id=question.pk)
     assert [item.role for item in seen[0]] == ["customer", "system", "staff"]
     assert all(SECRET not in item.text for item in seen[0])
 

@@ -22,7 +22,7 @@ from conversations import recovery, tasks
 from conversations.handoff import system_message_add
 from conversations.models import Conversation, Message
 from conversations.recovery import questions_unanswered, reply_busy, reply_sweep
-from conversations.services import reply_generate
+from conversations.replies import reply_generate
 from conversations.tasks import reply_to_message
 from security.ids import new_visitor_id
 from widgets.tests.live import free_port

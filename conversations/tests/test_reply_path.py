@@ -1,4 +1,4 @@
-"""The answer task (conversations.services.reply_generate): what it reads, stores and sends.
+"""The answer task (conversations.replies.reply_generate): what it reads, stores and sends.
 
 The visitor gets one answer per question with its citation; the model sees the window of
 the conversation before the question; staff see the answer in the inbox with the
@@ -19,13 +19,13 @@ from django.db import connections
 from agents.contracts import HistoryItem, Reply
 from agents.models import Agent
 from analytics.models import WidgetEvent
-from conversations import services
+from conversations import replies
 from conversations.inbox_selectors import conversation_summary_fresh
 from conversations.models import Conversation, Message
 from conversations.realtime import broadcast
 from conversations.realtime.groups import inbox_group
 from conversations.realtime.layer_sync import group_send_sync
-from conversations.services import HISTORY_WINDOW, reply_generate, reply_public_id
+from conversations.replies import HISTORY_WINDOW, reply_generate, reply_public_id
 from conversations.tasks import reply_to_message
 from conversations.tests.test_consumer import frames_until, ready
 from security.ids import new_visitor_id
@@ -96,7 +96,7 @@ class TestTheAnswer:
         question = visitor_message(agent, "and now?", conversation)
         Message.objects.create(conversation=conversation, role="customer", text="after")
         responder = Recording()
-        monkeypatch.setattr(services, "responder_for", lambda agent: responder)
+        monkeypatch.setattr(replies, "responder_for", lambda agent: responder)
         reply_generate(message_id=question.pk)
         texts = [item.text for item in responder.history]
         assert len(texts) == HISTORY_WINDOW
@@ -146,7 +146,7 @@ class TestTheInboxSeesTheConversationAsItStands:
                 status="assigned", assigned_to=owner
             )
 
-        monkeypatch.setattr(services, "responder_for", lambda agent: Recording(take_over))
+        monkeypatch.setattr(replies, "responder_for", lambda agent: Recording(take_over))
         with django_capture_on_commit_callbacks(execute=True):
             answer = reply_generate(message_id=question.pk)
         assert answer is not None

@@ -16,8 +16,8 @@ from agents.integrations.tests.mcp_server import ANA, BEN, Shop, shop_server, st
 from agents.models import Agent, McpServer
 from conftest import SITE_ORIGIN
 from conversations.models import Conversation, Message
+from conversations.replies import reply_generate
 from conversations.selectors import message_out
-from conversations.services import reply_generate
 from customers.models import Customer
 from customers.sessions import session_token_issue
 

@@ -23,7 +23,7 @@ def _dropped(**kwargs: Any) -> Any:
 @pytest.fixture
 def faulty_client(monkeypatch: pytest.MonkeyPatch) -> Client:
     """A client that gets the response Django sends, not the exception behind it."""
-    monkeypatch.setattr("conversations.api.widget.visitor_resolve", _dropped)
+    monkeypatch.setattr("conversations.api.widget_session.visitor_resolve", _dropped)
     return Client(raise_request_exception=False)
 
 

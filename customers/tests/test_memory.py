@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from agents.contracts import CustomerContext, HistoryItem, Reply
 from agents.models import Agent
-from conversations import services
+from conversations import replies, services
 from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
 from conversations.parties import Party
@@ -91,15 +91,15 @@ def test_responders_receive_the_customer_and_their_memory(
             seen.append(customer)
             return Reply(text="ok", answered=True)
 
-    monkeypatch.setattr(services, "responder_for", lambda agent: Recording())
+    monkeypatch.setattr(replies, "responder_for", lambda agent: Recording())
     customer = verified_ana(agent)
     party = Party(visitor_id="vis_aaaaaaaaaaaaaaaa", customer_id=customer.pk, verified=True)
     message = services.message_receive(agent=agent, party=party, client_id="c-1", text="Hi").message
-    services.reply_generate(message_id=message.pk)
+    replies.reply_generate(message_id=message.pk)
     anonymous = services.message_receive(
         agent=agent, party=Party(visitor_id="vis_bbbbbbbbbbbbbbbb"), client_id="c-2", text="Hi"
     ).message
-    services.reply_generate(message_id=anonymous.pk)
+    replies.reply_generate(message_id=anonymous.pk)
     known, unknown = seen
     assert unknown is None
     assert known is not None and known.verified and known.name == "Ana"

@@ -12,15 +12,16 @@ from rest_framework.response import Response
 from analytics.services import EventSource, events_record, events_validate
 from core.errors import InvalidSessionToken, OriginNotAllowed
 from core.openapi import error_responses
-from customers.sessions import session_token_verify
+from customers.sessions import WidgetSession, session_token_verify
 from security.blocks import IpBlockList
 from security.domains import parse_origin
 from security.http import json_object_body, optional_str
 from security.limits import limit_for
 from widgets.api.public import PublicWidgetView
-from widgets.delivery.snapshots import GateAsks, WidgetSnapshot
+from widgets.delivery.snapshots import AsksFor, GateAsks, WidgetSnapshot
 from widgets.delivery.variants import assignment_for
 from widgets.installation.refusals import installation_origin_note
+from widgets.services import admission_refusal
 
 
 class EventIn(serializers.Serializer[Any]):
@@ -68,27 +69,16 @@ class EventsView(PublicWidgetView):
         if origin != session.origin:
             raise OriginNotAllowed("This session token was issued to another website.")
         ip = self.client_ip()
-
-        def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
-            # Counted only for a site the agent still allows, from an address not blocked.
-            if (
-                snapshot is None
-                or not snapshot.allows(origin)
-                or blocks.match(ip, workspace_id=snapshot.workspace_id) is not None
-            ):
-                return GateAsks()
-            limit = limit_for("events_per_visitor", snapshot.rate_limits)
-            return GateAsks(hits=[(limit, session.visitor_id)])
-
-        gate = self.gate(agent_id=session.agent_id, asks_for=asks_for)
+        gate = self.gate(agent_id=session.agent_id, asks_for=_events_asks(ip, origin, session))
+        refusal = admission_refusal(gate, origin=origin, ip=ip)
         access = gate.snapshot
-        if access is None:
+        if refusal == "inactive" or access is None:
             raise InvalidSessionToken()
-        # The agent may have dropped this site since the token was issued.
-        if not access.allows(origin):
+        if refusal == "ip_blocked":
+            self.refuse_blocked(gate, workspace_id=access.workspace_id)
+        if refusal == "origin":  # the agent dropped this site since the token was issued
             installation_origin_note(agent_public_id=session.agent_id, origin=origin, access=access)
             raise OriginNotAllowed()
-        self.refuse_blocked(gate, workspace_id=access.workspace_id)
         self.refuse_limited(gate, 0, "events_per_visitor", session.visitor_id)
         events = events_validate(data.get("events"), received_at=received_at)
         workspace_id = access.workspace_id
@@ -106,3 +96,20 @@ class EventsView(PublicWidgetView):
             events=events,
         )
         return Response({"accepted": accepted}, status=202)
+
+
+def _events_asks(ip: str, origin: str, session: WidgetSession) -> AsksFor:
+    """Events count per visitor, only for a site the agent still allows, from an address
+    not blocked."""
+
+    def asks_for(snapshot: WidgetSnapshot | None, blocks: IpBlockList) -> GateAsks:
+        if (
+            snapshot is None
+            or not snapshot.allows(origin)
+            or blocks.match(ip, workspace_id=snapshot.workspace_id) is not None
+        ):
+            return GateAsks()
+        limit = limit_for("events_per_visitor", snapshot.rate_limits)
+        return GateAsks(hits=[(limit, session.visitor_id)])
+
+    return asks_for

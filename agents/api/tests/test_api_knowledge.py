@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from agents.models import Agent, KnowledgeArticle, McpServer
 from conftest import make_agent
+from security.models import AuditEntry
 from security.sealing import unseal
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,37 @@ def test_mcp_servers_keep_headers_sealed_and_write_only(owner: Any, agent: Agent
     assert bad.status_code == 400
     cleared = api(owner).patch(f"{base}/{server.pk}", {"headers": {}}, format="json")
     assert cleared.status_code == 200 and cleared.json()["hasHeaders"] is False
+
+
+def test_the_api_saves_a_server_by_the_admin_rules(owner: Any, agent: Agent) -> None:
+    """One set of rules (agents.integrations.servers): the preset fills what is left blank,
+    a header value must be one line, and changing headers is audited by name only."""
+    base = f"/api/v2/agents/{agent.public_id}/integrations"
+    injected = {"Authorization": "Bearer a\r\nX-Evil: 1"}
+    refused = api(owner).post(
+        base,
+        {"name": "Shop", "url": "https://shop.example/mcp", "headers": injected},
+        format="json",
+    )
+    assert refused.status_code == 400, refused.content
+    assert "one line" in refused.content.decode()
+    assert not McpServer.objects.filter(agent=agent).exists()
+
+    created = api(owner).post(
+        base,
+        {
+            "name": "Shop",
+            "url": "https://shop.example/mcp",
+            "preset": "shopify",
+            "headers": {"Authorization": "Bearer " + "x" * 3000},
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    server = McpServer.objects.get(pk=created.json()["id"])
+    assert server.allowed_tools == ["get_customer_orders", "get_order_status", "search_products"]
+    assert server.private_tools == ["get_customer_orders", "get_order_status"]
+    assert server.customer_id_argument == "customer_id"
+    entry = AuditEntry.objects.get(action="mcp.headers_changed")
+    assert entry.changes == {"headers": ["Authorization"]} and entry.actor == owner
+    assert "xxx" not in str(entry.changes)

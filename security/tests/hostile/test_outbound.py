@@ -20,7 +20,7 @@ from agents.answering.tests.llm_server import LlmServer, Script
 from agents.integrations.mcp import tool_call
 from agents.models import Agent, McpServer
 from conversations.models import Conversation, Message
-from conversations.services import reply_generate
+from conversations.replies import reply_generate
 from security.tests.network import LoopbackOnly, RebindingDns, RecordingListener
 from widgets.tests.test_admin_llm import change_form
 
