@@ -1,7 +1,7 @@
 """The live inbox page in the admin (`/admin/inbox/`).
 
 The page is a shell: the list of open conversations as they are when it loads, and the
-panes that `conversations/static/conversations/inbox.js` fills and keeps live over the
+panes that `frontend/src/admin/inbox.js` fills and keeps live over the
 staff websocket (`/ws/inbox/`, conversations.sockets.inbox_consumer). No inline script:
 the platform's CSP allows scripts only from itself.
 """

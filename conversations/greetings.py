@@ -88,7 +88,7 @@ def greeting_refresh(*, agent_id: int, customer_id: int) -> str | None:
         )
     broadcast.broadcast_greeting(
         agent_public_id=agent.public_id,
-        owner_key=conversation_owner_key(visitor_id="", customer_id=customer.pk),
+        owner_key=conversation_owner_key(visitor_id="", customer_id=customer.pk, verified=True),
         text=greeting.text,
     )
     logger.info("greeting refreshed for customer %s of %s", customer.pk, agent.public_id)

@@ -78,7 +78,9 @@ def conversation_link_customer(
     one is merged into it, so they keep one thread.
     """
     browser_key = conversation_owner_key(visitor_id=visitor_id, customer_id=None)
-    owner_key = conversation_owner_key(visitor_id=visitor_id, customer_id=customer.pk)
+    owner_key = conversation_owner_key(
+        visitor_id=visitor_id, customer_id=customer.pk, verified=True
+    )
     with transaction.atomic():
         browser_open = conversation_current(agent_id=agent.pk, owner_key=browser_key)
         theirs = conversation_current(agent_id=agent.pk, owner_key=owner_key)

@@ -18,7 +18,7 @@ class Party:
     @property
     def owner_key(self) -> str:
         return conversation_owner_key(
-            visitor_id=self.visitor_id, customer_id=self.customer_id if self.verified else None
+            visitor_id=self.visitor_id, customer_id=self.customer_id, verified=self.verified
         )
 
     @classmethod

@@ -47,14 +47,18 @@ class WidgetSession:
         """Whose conversations this session reaches (conversation_owner_key)."""
         return conversation_owner_key(
             visitor_id=self.visitor_id,
-            customer_id=self.customer_id if self.customer_verified else None,
+            customer_id=self.customer_id,
+            verified=self.customer_verified,
         )
 
 
-def conversation_owner_key(*, visitor_id: str, customer_id: int | None) -> str:
-    """A verified customer's conversations follow them to every device; everyone else's
-    stay with the browser (the visitor id) they started in."""
-    return f"c-{customer_id}" if customer_id is not None else f"v-{visitor_id}"
+def conversation_owner_key(
+    *, visitor_id: str, customer_id: int | None, verified: bool = False
+) -> str:
+    """A verified customer's conversations follow them to every device; everyone else's,
+    an identified (claimed) customer's too, stay with the browser (the visitor id) they
+    started in. The one place this rule lives."""
+    return f"c-{customer_id}" if verified and customer_id is not None else f"v-{visitor_id}"
 
 
 @dataclass(frozen=True)

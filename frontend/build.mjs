@@ -14,6 +14,9 @@
 //                                      part of the widget: no budget, not in the manifest)
 //   dist/static/customizer/preview.js  the admin customizer's preview frame: the real core,
 //                                      offline (admin only: no budget, not in the manifest)
+//   dist/static/widgets/customize.js   the admin customizer's form (with contrast.js)
+//   dist/static/widgets/deploy.js      the Deploy page's copy buttons and installation check
+//   dist/static/conversations/inbox.js the staff inbox (admin scripts: see ADMIN_SCRIPTS)
 // Exits 1 when a file is over its gzip budget.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,19 +62,20 @@ async function buildCore() {
   return relative(dist, join(root, output)).split('\\').join('/'); // static/widget/core.<hash>.js
 }
 
+// The admin's scripts (src/admin/), each at its own static path: the pages' templates name
+// them with {% static %}. Modules, but for the Deploy page's classic deferred script.
+const ADMIN_SCRIPTS = [
+  { entry: 'src/admin/dashboard.js', out: 'analytics/dashboard.js' },
+  { entry: 'src/admin/preview.js', out: 'customizer/preview.js' },
+  { entry: 'src/admin/customize.js', out: 'widgets/customize.js' },
+  { entry: 'src/admin/deploy.js', out: 'widgets/deploy.js', format: 'iife' },
+  { entry: 'src/admin/inbox.js', out: 'conversations/inbox.js' },
+];
+
 async function buildAdmin() {
-  await esbuild.build({
-    ...common,
-    entryPoints: ['src/admin/dashboard.js'],
-    format: 'esm',
-    outfile: join(dist, 'static', 'analytics', 'dashboard.js'),
-  });
-  await esbuild.build({
-    ...common,
-    entryPoints: ['src/admin/preview.js'],
-    format: 'esm',
-    outfile: join(dist, 'static', 'customizer', 'preview.js'),
-  });
+  for (const { entry, out, format = 'esm' } of ADMIN_SCRIPTS) {
+    await esbuild.build({ ...common, entryPoints: [entry], format, outfile: join(dist, 'static', ...out.split('/')) });
+  }
 }
 
 async function buildLoader() {

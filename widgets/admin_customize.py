@@ -1,5 +1,5 @@
 """The widget customizer in the admin: the draft's form beside the real widget in a preview
-frame that follows every unsaved change (widgets/static/widgets/customize.js).
+frame that follows every unsaved change (frontend/src/admin/customize.js).
 
 Thin views over widgets.publishing.drafts (save, check) and widgets.delivery.assets (logo).
 Members of the agent's workspace see the page and the preview; only its owners and admins

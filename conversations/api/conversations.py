@@ -19,6 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from conversations.api.customer_serializers import CustomerRefOut
 from conversations.models import Conversation, Message
 from conversations.realtime.protocol import MESSAGE_MAX_CHARS, STAFF_CLIENT_ID_PATTERN
 from conversations.staff import (
@@ -39,7 +40,7 @@ class ConversationIO(serializers.ModelSerializer[Conversation]):
     id = serializers.CharField(source="public_id", read_only=True)
     agentId = serializers.CharField(source="agent.public_id", read_only=True)
     visitorId = serializers.CharField(source="visitor_id", read_only=True)
-    customer = serializers.SerializerMethodField()
+    customer = CustomerRefOut(read_only=True, allow_null=True)
     assignedTo = serializers.CharField(
         source="assigned_to.username", read_only=True, allow_null=True, default=None
     )
@@ -76,18 +77,6 @@ class ConversationIO(serializers.ModelSerializer[Conversation]):
             "csatComment",
         ]
         read_only_fields = fields
-
-    def get_customer(self, conversation: Conversation) -> dict[str, Any] | None:
-        customer = conversation.customer
-        if customer is None:
-            return None
-        return {
-            "id": customer.pk,
-            "externalId": customer.external_id,
-            "verified": customer.is_verified,
-            "name": customer.name,
-            "email": customer.email,
-        }
 
 
 class MessageIO(serializers.ModelSerializer[Message]):

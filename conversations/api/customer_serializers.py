@@ -44,6 +44,17 @@ class AttributesField(serializers.JSONField):
     """What a site's token can carry about a customer: a flat object of scalars."""
 
 
+class CustomerRefOut(serializers.Serializer[Customer]):
+    """A customer as a conversation names them in the REST API (the platform's id, and the
+    site's own as `externalId`); the whole record is `CustomerOut`."""
+
+    id = serializers.IntegerField(read_only=True)
+    externalId = serializers.CharField(source="external_id", read_only=True)
+    verified = serializers.BooleanField(source="is_verified", read_only=True)
+    name = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True, allow_blank=True)
+
+
 class CustomerOut(serializers.Serializer[Customer]):
     """A customer of one of your workspaces."""
 

@@ -1,4 +1,5 @@
-"""What the public widget endpoints (conversations.api.widget_session, conversations.api.widget) answer, for the OpenAPI schema.
+"""What the public widget endpoints answer (conversations.api.widget_session and .widget),
+for the OpenAPI schema.
 
 The shapes are the services' own types (PublicConfig, MessageOut, CustomerOut), so the
 schema and the code cannot drift apart unnoticed; the errors are each endpoint's own.

@@ -1,9 +1,9 @@
-// The customizer's as-you-type contrast rule (widgets/static/widgets/contrast.js) gives the
+// The customizer's as-you-type contrast rule (src/admin/contrast.js) gives the
 // same numbers as the server's (widgets/config/contrast.py): both read the same cases.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { contrastRatio, inkOn, themeContrastWarnings } from '../../widgets/static/widgets/contrast.js';
+import { contrastRatio, inkOn, themeContrastWarnings } from '../src/admin/contrast.js';
 import { readableTextColor } from '../src/core/theme.js';
 
 const cases = JSON.parse(readFileSync(new URL('../../widgets/tests/contrast_cases.json', import.meta.url), 'utf8'));

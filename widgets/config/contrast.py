@@ -4,7 +4,7 @@ The widget (frontend/src/core/theme.js, ui/styles.js) writes text on the primary
 dark or light ink, whichever reads better, and uses the theme's text and background colours
 (or its defaults, which differ in dark mode). These warnings check the colours it will
 really use; they never block a save. The customizer's as-you-type copy of the rule is
-widgets/static/widgets/contrast.js (same numbers, tested on both sides).
+frontend/src/admin/contrast.js (same numbers, tested on both sides).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 // The admin customizer's preview frame (/admin/agents/agent/<id>/widget/customize/preview/):
 // the real widget core, drawn in the same shadow root the loader builds, offline. The
-// customizer (widgets/static/widgets/customize.js) posts each unsaved change here and the
+// customizer (customize.js) posts each unsaved change here and the
 // core applies it exactly as it applies a session's config on a customer's site.
 import { mount } from '../core/index.js';
 import { SHELL_HTML } from '../loader/shell.js';

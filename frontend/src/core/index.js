@@ -24,7 +24,8 @@
 // other tabs) goes through `guard`: a bug in the widget is reported with the 'error'
 // event and the analytics beacon, and never thrown into the host page.
 
-import { createChat, MAX_MESSAGE_LENGTH } from './chat.js';
+import { MESSAGE_MAX_CHARS } from '../protocol.js';
+import { createChat } from './chat.js';
 import { pickIdentity, shopifyCustomerId, withStorefrontCustomer } from './identity.js';
 import { newClientId } from './ids.js';
 import { createStore } from './storage.js';
@@ -161,7 +162,7 @@ export function mount({ base, agentId, config = {}, host, shadowRoot, launcher, 
       // launcher for this visitor until the site calls identify() with a valid token.
       if (fatal && code === 'invalid_customer_token') return setAvailable(false);
       // Visitors get a plain sentence for fatal errors; the site gets the code and details.
-      panel.showError(fatal ? t('unavailable') : code === 'message_too_long' ? t('tooLong', { max: MAX_MESSAGE_LENGTH }) : message, { fatal });
+      panel.showError(fatal ? t('unavailable') : code === 'message_too_long' ? t('tooLong', { max: MESSAGE_MAX_CHARS }) : message, { fatal });
     },
     csat: (csat) => panel.setCsat(csat),
     greeting(text) {

@@ -2,16 +2,18 @@
 // gives up on 4403. The token goes in the subprotocol list, never in the URL (URLs end up
 // in proxy and server logs).
 
+import {
+  AUTH_PREFIX,
+  CLOSE_FORBIDDEN,
+  CLOSE_RATE_LIMITED,
+  CLOSE_RESTARTING,
+  CLOSE_TRY_AGAIN, // the server's database or Redis failed: every socket of the process hears it at once
+  CLOSE_UNAUTHORIZED,
+  SUBPROTOCOL,
+} from '../protocol.js';
 import { rateLimitedDelay, reconnectDelay, restartDelay } from './backoff.js';
 
-export const PROTOCOL = 'customeragent.v2';
-export const CLOSE_UNAUTHORIZED = 4401;
-export const CLOSE_FORBIDDEN = 4403;
-export const CLOSE_RATE_LIMITED = 4429;
-const CLOSE_GOING_AWAY = 1001;
-const CLOSE_SERVICE_RESTART = 1012;
-// The server's database or Redis failed: every socket of the process hears it at once.
-const CLOSE_TRY_AGAIN = 1013;
+const CLOSE_GOING_AWAY = 1001; // the browser's own (RFC 6455), not the platform's
 const OPEN = 1;
 
 /**
@@ -53,7 +55,7 @@ export function createConnection({
     if (!running || socket) return;
     let ws;
     try {
-      ws = new WebSocketImpl(url, [PROTOCOL, `auth.${getToken()}`]);
+      ws = new WebSocketImpl(url, [SUBPROTOCOL, AUTH_PREFIX + getToken()]);
     } catch (error) {
       schedule(reconnectDelay(attempt++, { random }));
       return;
@@ -103,7 +105,7 @@ export function createConnection({
       );
     } else if (code === CLOSE_RATE_LIMITED) {
       schedule(rateLimitedDelay(attempt++, { random }));
-    } else if ([CLOSE_SERVICE_RESTART, CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN].includes(code) && !attempt) {
+    } else if ([CLOSE_RESTARTING, CLOSE_GOING_AWAY, CLOSE_TRY_AGAIN].includes(code) && !attempt) {
       attempt++;
       schedule(restartDelay({ random }));
     } else {

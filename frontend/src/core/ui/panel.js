@@ -1,7 +1,7 @@
 // The chat panel: header, message list, typing dots, composer, footer. It knows nothing
 // about sessions or sockets; index.js feeds it state and receives the visitor's input.
 
-import { MAX_MESSAGE_LENGTH } from '../chat.js';
+import { MESSAGE_MAX_CHARS } from '../../protocol.js';
 import { starterPrompts } from '../csat.js';
 import { csatPrompt, csatThanks } from './csat.js';
 import { h, icon, ICONS } from './dom.js';
@@ -35,7 +35,7 @@ export function createPanel({ strings, onSend, onTyping, onClose, onRate = () =>
   ]);
   const input = h('textarea', {
     rows: 1,
-    maxlength: MAX_MESSAGE_LENGTH,
+    maxlength: MESSAGE_MAX_CHARS,
     placeholder: t('placeholder'),
     'aria-label': t('inputLabel'),
     'data-ca': 'input',
