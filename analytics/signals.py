@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from analytics.cluster_metrics import task_failure_record
+from analytics.monitoring.cluster_metrics import task_failure_record
 
 
 def celery_task_failed(sender: Any = None, **kwargs: Any) -> None:

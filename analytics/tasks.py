@@ -9,10 +9,10 @@ from celery import Task, shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from analytics.alerts import EMAIL_TASK, WEBHOOK_TASK, alerts_evaluate
-from analytics.error_groups import error_groups_update
-from analytics.heartbeat import worker_heartbeat_record
-from analytics.notify import (
+from analytics.monitoring.alerts import EMAIL_TASK, WEBHOOK_TASK, alerts_evaluate
+from analytics.monitoring.error_groups import error_groups_update
+from analytics.monitoring.heartbeat import worker_heartbeat_record
+from analytics.monitoring.notify import (
     Notice,
     alert_email_deliver,
     alert_notify_failed,

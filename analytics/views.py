@@ -14,7 +14,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from analytics.prometheus import metrics_exposition
+from analytics.monitoring.prometheus import metrics_exposition
 from security.client_ip import Address, Network, client_ip, parse_ip
 
 

@@ -20,7 +20,7 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from analytics.heartbeat import worker_heartbeat_age
+from analytics.monitoring.heartbeat import worker_heartbeat_age
 
 READYZ_DATABASE_WAIT_SECONDS = 2.0
 

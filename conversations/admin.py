@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -8,8 +8,10 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from conversations.inbox_selectors import StaffUser
 from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
+from conversations.staff import conversation_resolve
 from customers.profiles import customer_facts
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record
@@ -74,14 +76,18 @@ class ConversationAdmin(WorkspaceScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Conversation, form: Any, change: bool) -> None:
         if change and "status" in form.changed_data:
-            conversation_status_set(conversation=obj, status=obj.status)  # tells the widget
+            if obj.status == Conversation.Status.RESOLVED:  # as the inbox resolves it
+                conversation_resolve(user=_staff(request), conversation_id=obj.public_id)
+            else:
+                conversation_status_set(conversation=obj, status=obj.status)  # tells the widget
         else:
             super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark resolved (asks the visitor for a rating)")
     def mark_resolved(self, request: HttpRequest, queryset: QuerySet[Conversation]) -> None:
+        """Resolved by this person, exactly as the inbox's "Resolve" does it."""
         for conversation in queryset.exclude(status=Conversation.Status.RESOLVED):
-            conversation_status_set(conversation=conversation, status=Conversation.Status.RESOLVED)
+            conversation_resolve(user=_staff(request), conversation_id=conversation.public_id)
 
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False  # conversations start from a channel, never from the admin
@@ -153,6 +159,11 @@ class MessageAdmin(WorkspaceScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Message]:
         return super().get_queryset(request).select_related("conversation")
+
+
+def _staff(request: HttpRequest) -> StaffUser:
+    """The admin's user: signed in (the admin site lets no one else reach an action)."""
+    return cast(StaffUser, request.user)
 
 
 def _deletion_audit(request: HttpRequest, conversations: list[Conversation]) -> None:

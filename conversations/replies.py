@@ -14,7 +14,7 @@ from django.utils.crypto import salted_hmac
 
 from agents.answering.responders import responder_for
 from agents.contracts import CustomerContext, HistoryItem, Reply
-from analytics.prometheus import responder_timed
+from analytics.monitoring.prometheus import responder_timed
 from conversations.analytics_events import message_answered_record
 from conversations.handoff import handoff_after_reply
 from conversations.messages import message_append

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.models import Customer, CustomerMemory
-from customers.profiles import customer_erase
+from customers.profiles import customer_erase, memory_correct, memory_remember
 from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 RECENT_CONVERSATIONS = 20
@@ -78,12 +78,22 @@ class CustomerAdmin(WorkspaceScopedAdmin):
         return [*self.readonly_fields, "workspace"] if obj else list(self.readonly_fields)
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
-        for memory_form in formset.forms:
-            memory = memory_form.instance
-            if memory_form.has_changed() and not memory.pk:
-                memory.source = CustomerMemory.Source.STAFF
-                memory.source_ref = request.user.get_username()[:120]
-        super().save_formset(request, form, formset, change)
+        """Facts through the same services as the API: a new one is remembered as staff's,
+        a changed one corrected, a removed one forgotten."""
+        memories = formset.save(commit=False)
+        for memory in formset.deleted_objects:
+            memory.delete()
+        for memory in memories:
+            if memory.pk is None:
+                memory_remember(
+                    customer=form.instance,
+                    key=memory.key,
+                    value=memory.value,
+                    source=CustomerMemory.Source.STAFF,
+                    source_ref=request.user.get_username(),
+                )
+            else:
+                memory_correct(memory, value=memory.value, key=memory.key)
 
     @admin.display(description="Identity")
     def identity_note(self, obj: Customer) -> str:

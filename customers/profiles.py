@@ -97,6 +97,35 @@ def memory_remember(
     return memory
 
 
+def memory_correct(
+    memory: CustomerMemory, *, value: object, key: str | None = None
+) -> CustomerMemory:
+    """A person corrects what is remembered (whatever its source, which stays on record)."""
+    fields = ["value", "updated_at"]
+    memory.value = _as_text(value)
+    if key is not None:
+        key = key.strip()[:100]
+        if not key:
+            raise InvalidRequest("A memory needs a key.")
+        memory.key = key
+        fields.append("key")
+    memory.save(update_fields=fields)
+    return memory
+
+
+def customer_update(customer: Customer, *, changes: dict[str, Any]) -> Customer:
+    """Staff change what a customer is called or carries (validated by the caller's form:
+    name, email, attributes); who they are (external id, verification) is the site's."""
+    editable = {"name", "email", "attributes"}
+    if not set(changes) <= editable:
+        raise InvalidRequest(f"Only {', '.join(sorted(editable))} can be changed.")
+    if changes:
+        for name, value in changes.items():
+            setattr(customer, name, value)
+        customer.save(update_fields=list(changes))
+    return customer
+
+
 def customer_facts(customer_id: int | None, *, limit: int = 50) -> list[Fact]:
     """What a responder may know about the customer, newest first; verified facts only
     come from verified customers (claims stay marked as claims)."""

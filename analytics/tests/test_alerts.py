@@ -13,11 +13,11 @@ import pytest
 import time_machine
 from django.test import Client
 
-from analytics.admin_monitoring import AlertRuleForm
-from analytics.alert_metrics import alert_metric_value
-from analytics.alerts import alerts_evaluate
-from analytics.heartbeat import worker_heartbeat_record
+from analytics.admin import AlertRuleForm
 from analytics.models import AlertEvent, AlertRule, WidgetEvent
+from analytics.monitoring.alert_metrics import alert_metric_value
+from analytics.monitoring.alerts import alerts_evaluate
+from analytics.monitoring.heartbeat import worker_heartbeat_record
 from config.celery import app
 
 pytestmark = pytest.mark.django_db

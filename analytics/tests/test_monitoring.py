@@ -12,10 +12,10 @@ from django.conf import settings as django_settings
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from analytics.cluster_metrics import _broker
-from analytics.error_groups import error_groups_update, message_normalize
-from analytics.heartbeat import worker_heartbeat_record
 from analytics.models import WidgetErrorGroup, WidgetEvent
+from analytics.monitoring.cluster_metrics import _broker
+from analytics.monitoring.error_groups import error_groups_update, message_normalize
+from analytics.monitoring.heartbeat import worker_heartbeat_record
 from analytics.tasks import group_widget_errors
 
 FOREIGN = "203.0.113.9"

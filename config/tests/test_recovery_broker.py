@@ -21,7 +21,7 @@ import pytest
 from django.conf import settings
 from django.core.cache.backends.redis import RedisCache
 
-from analytics.heartbeat import HEARTBEAT_KEY
+from analytics.monitoring.heartbeat import HEARTBEAT_KEY
 from analytics.tasks import worker_heartbeat
 from config.celery import app
 from config.tests.faults import RedisServer, redis_server, service_required

@@ -28,7 +28,7 @@ from conversations.api.customer_serializers import (
 from conversations.models import Conversation
 from core.errors import InvalidRequest
 from customers.models import Customer, CustomerMemory
-from customers.profiles import customer_erase, memory_remember
+from customers.profiles import customer_erase, customer_update, memory_correct, memory_remember
 from customers.selectors import customers_visible_to
 from workspaces.permissions import may_manage
 from workspaces.scoping import scope_to_user
@@ -101,10 +101,7 @@ class CustomerDetail(generics.GenericAPIView[Customer]):
         customer = self.get_object()
         changes = CustomerUpdateIn(data=request.data)
         changes.is_valid(raise_exception=True)
-        if changes.validated_data:
-            for name, value in changes.validated_data.items():
-                setattr(customer, name, value)
-            customer.save(update_fields=list(changes.validated_data))
+        customer_update(customer, changes=dict(changes.validated_data))
         return Response(CustomerOut(customer).data)
 
     @extend_schema(
@@ -172,8 +169,7 @@ class CustomerMemoryDetail(CustomerScoped):
         memory = self.memory()
         change = MemoryUpdateIn(data=request.data)
         change.is_valid(raise_exception=True)
-        memory.value = change.validated_data["value"]
-        memory.save(update_fields=["value", "updated_at"])
+        memory_correct(memory, value=change.validated_data["value"])
         return Response(MemoryOut(memory).data)
 
     @extend_schema(responses={204: OpenApiResponse(description="Forgotten.")})

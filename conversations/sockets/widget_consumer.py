@@ -13,7 +13,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from agents.models import Agent
-from analytics import prometheus
+from analytics.monitoring import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
 from conversations import services, staff
 from conversations.lifecycle import conversation_csat_record

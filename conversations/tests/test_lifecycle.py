@@ -90,3 +90,5 @@ def test_staff_resolve_from_the_admin(owner, agent) -> None:
     assert response.status_code == 302
     conversation.refresh_from_db()
     assert conversation.status == "resolved" and conversation.resolved_at is not None
+    # As the inbox resolves: by a person, who is on record for it.
+    assert conversation.resolved_by == "human" and conversation.assigned_to == owner

@@ -20,8 +20,8 @@ from django.test import Client
 from django.utils import timezone
 
 from agents.models import Agent, KnowledgeArticle
-from analytics.error_groups import error_groups_update
 from analytics.models import MetricsBucket, WidgetErrorGroup, WidgetEvent
+from analytics.monitoring.error_groups import error_groups_update
 from analytics.rollups import buckets_recompute, floor_hour
 from conversations.models import Message
 from conversations.tests.test_consumer import connect, frames_until, issue

@@ -7,7 +7,7 @@ writes every process's values there and a scrape of any process merges them. Wit
 each process answers for itself.
 
 Deployment-wide figures (queue depth, task failures, worker heartbeat age) are read at
-scrape time from where every process can see them (`analytics.cluster_metrics`).
+scrape time from where every process can see them (`analytics.monitoring.cluster_metrics`).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from analytics.cluster_metrics import celery_queue_lengths, task_failures
-from analytics.heartbeat import worker_heartbeat_age
+from analytics.monitoring.cluster_metrics import celery_queue_lengths, task_failures
+from analytics.monitoring.heartbeat import worker_heartbeat_age
 
 logger = logging.getLogger(__name__)
 

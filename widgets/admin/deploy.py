@@ -26,7 +26,7 @@ from agents.models import Agent
 from core.errors import ApiError
 from customers.keys import live_keys
 from security.domains import allows_any_site
-from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
+from widgets.admin.pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.config.validation import WidgetConfigInvalid
 from widgets.installation.refusals import installation_host_allow
 from widgets.installation.snippet import agent_snippet_base_url, widget_snippets_for

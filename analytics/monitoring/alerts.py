@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from analytics.alert_metrics import alert_metric_value
 from analytics.models import AlertEvent, AlertRule
+from analytics.monitoring.alert_metrics import alert_metric_value
 from core.task_queue import task_named
 
 logger = logging.getLogger(__name__)

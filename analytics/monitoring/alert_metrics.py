@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 from django.db.models import Count, Q, QuerySet
 from django.db.models.fields.json import KT
 
-from analytics.heartbeat import worker_heartbeat_age
 from analytics.histograms import histogram_of, histogram_percentile
 from analytics.models import WidgetEvent
+from analytics.monitoring.heartbeat import worker_heartbeat_age
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from agents.models import Agent
 from core.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
-from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
+from widgets.admin.pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.config.diff import config_diff
 from widgets.config.presets import PRESETS
 from widgets.models import CoreBuild, CoreChannel

@@ -23,7 +23,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from agents.models import Agent
 from core.errors import ApiError
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
-from widgets.admin_pages import admin_link, agent_for_admin, agent_page, require_manager
+from widgets.admin.pages import admin_link, agent_for_admin, agent_page, require_manager
 from widgets.config.validation import (
     APPEARANCE_FIELDS,
     DOMAIN_FIELDS,

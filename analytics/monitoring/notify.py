@@ -7,8 +7,8 @@ from typing import Literal, TypedDict
 from django.conf import settings
 from django.core.mail import send_mail
 
-from analytics.alert_metrics import ALERT_METRICS
 from analytics.models import AlertEvent
+from analytics.monitoring.alert_metrics import ALERT_METRICS
 from security.outbound import Purpose, post_json
 
 Notice = Literal["firing", "resolved"]

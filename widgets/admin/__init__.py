@@ -14,11 +14,11 @@ from agents.models import Agent
 from security.admin import WorkspaceScopedInline
 from security.audit import audit_record, field_changes
 from security.domains import allows_any_site
-from widgets.admin_customize import customize_urls
-from widgets.admin_deploy import deploy_urls
-from widgets.admin_identity import identity_view
-from widgets.admin_pages import admin_link
-from widgets.admin_releases import duplicate_agents, release_urls, releases_summary
+from widgets.admin.customize import customize_urls
+from widgets.admin.deploy import deploy_urls
+from widgets.admin.identity import identity_view
+from widgets.admin.pages import admin_link
+from widgets.admin.releases import duplicate_agents, release_urls, releases_summary
 from widgets.config.validation import FORM_RULES
 from widgets.installation.snippet import widget_snippets_for
 from widgets.models import WidgetConfig
@@ -128,9 +128,9 @@ class AgentPageAdmin(AgentAdmin):
                 self.admin_site.admin_view(identity),
                 name="agents_agent_identity",
             ),
-            *release_urls(self),  # widgets.admin_releases: publish, rollback, presets, JSON
-            *deploy_urls(self),  # widgets.admin_deploy: snippet, guides, installation check
-            *customize_urls(self),  # widgets.admin_customize: the live-preview customizer
+            *release_urls(self),  # widgets.admin.releases: publish, rollback, presets, JSON
+            *deploy_urls(self),  # widgets.admin.deploy: snippet, guides, installation check
+            *customize_urls(self),  # widgets.admin.customize: the live-preview customizer
         ]
         return custom + super().get_urls()
 
