@@ -1,7 +1,7 @@
 """Admin for analytics: raw widget events and daily counts; for monitoring, widget error
 groups, alert rules and the alerts they raised.
 
-Scoped like every other admin page (security.admin): a member sees their workspaces' rows;
+Scoped like every other admin page (workspaces.scoped_admin): a member sees their workspaces' rows;
 owners and admins change rules. Events, counts, error groups and alert events are
 written by the platform only.
 """
@@ -18,8 +18,8 @@ from django.http import HttpRequest
 
 from analytics.models import AlertEvent, AlertRule, DailyEventCount, WidgetErrorGroup, WidgetEvent
 from analytics.monitoring.alert_metrics import ALERT_METRICS
-from security.admin import WorkspaceScopedAdmin
 from security.outbound import Purpose, outbound_url_problem
+from workspaces.scoped_admin import WorkspaceScopedAdmin
 
 MAX_RECIPIENTS = 20
 

@@ -13,8 +13,8 @@ from conversations.lifecycle import conversation_status_set
 from conversations.models import Conversation, Message
 from conversations.staff import conversation_resolve
 from customers.profiles import customer_facts
-from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from security.audit import audit_record
+from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 # The admin's home leads with the live inbox (conversations/admin_inbox.py).
 admin.site.index_template = "admin/conversations/index.html"

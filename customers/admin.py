@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from customers.models import Customer, CustomerMemory
 from customers.profiles import customer_erase, memory_correct, memory_remember
-from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 RECENT_CONVERSATIONS = 20
 

@@ -34,8 +34,8 @@ from experiments.services import (
     variants_validate,
 )
 from experiments.stats import confidence_validate
-from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 from widgets.delivery.variants import overrides_validate
+from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP, CHART_BOTTOM = 560, 260, 20, 40
 

@@ -13,10 +13,12 @@ import ipaddress
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
+from security.audit import audit_record
 from security.models import IpBlock
 from security.stamps import IP_BLOCKS, MISSING, stamp_bump, stamp_ensure, stamps_read
 
@@ -120,3 +122,31 @@ def ip_block_for(ip: str, *, workspace_id: int | None = None) -> ActiveBlock | N
     """The block that applies to `ip` (platform-wide, or for this workspace), if any."""
     [stamp] = stamps_read([IP_BLOCKS])
     return ip_blocks_current(stamp).match(ip, workspace_id=workspace_id)
+
+
+def ip_block_save(block: IpBlock, *, actor: Any, changes: dict[str, str], created: bool) -> IpBlock:
+    """Add or change a block by hand (the admin), audited with what changed; every
+    process's list follows (the model's signals)."""
+    if created and getattr(actor, "pk", None) is not None:
+        block.created_by = actor
+    block.save()
+    audit_record(
+        action="ip_block.added" if created else "ip_block.changed",
+        target=block.network,
+        actor=actor,
+        workspace_id=block.workspace_id,
+        changes=changes,
+    )
+    return block
+
+
+def ip_block_remove(block: IpBlock, *, actor: Any) -> None:
+    """Lift a block, audited with the reason it had."""
+    audit_record(
+        action="ip_block.removed",
+        target=block.network,
+        actor=actor,
+        workspace_id=block.workspace_id,
+        changes={"reason": block.reason},
+    )
+    block.delete()

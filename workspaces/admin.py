@@ -1,6 +1,8 @@
 """The tenancy admin: workspaces, their people (every change through
-workspaces.memberships, audited) and their API keys (the key is shown once, on its
-creation page only; keys are revoked, never edited or deleted)."""
+workspaces.memberships, audited), their API keys (the key is shown once, on its
+creation page only; keys are revoked, never edited or deleted) and their security
+records (security's models: IP blocks through security.blocks, the audit log and abuse
+events read-only), each scoped to the user's workspaces (workspaces.scoped_admin)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from core.errors import ApiError
-from security.admin import WorkspaceScopedAdmin, form_for_user
+from security.blocks import ip_block_remove, ip_block_save
+from security.models import AbuseEvent, AuditEntry, IpBlock
 from workspaces.api_keys import api_key_issue, api_key_revoke
 from workspaces.memberships import (
     membership_add,
@@ -26,6 +29,7 @@ from workspaces.memberships import (
 )
 from workspaces.models import ApiKey, Membership, Workspace
 from workspaces.permissions import may_manage
+from workspaces.scoped_admin import WorkspaceScopedAdmin, form_for_user
 from workspaces.scoping import scope_to_workspaces
 
 
@@ -213,3 +217,80 @@ class ApiKeyAdmin(WorkspaceScopedAdmin):
             api_key_revoke(key, actor=request.user)
             revoked += 1
         messages.success(request, f"{revoked} key(s) revoked.")
+
+
+# --- The workspace's security records ---------------------------------------------
+
+
+class IpBlockForm(forms.ModelForm):
+    class Meta:
+        model = IpBlock
+        fields = ["network", "workspace", "reason", "expires_at"]
+
+    def __init__(self, *args: Any, request_user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request_user = request_user
+
+    def clean_workspace(self) -> Any:
+        workspace = self.cleaned_data.get("workspace")
+        if workspace is None and not getattr(self.request_user, "is_superuser", False):
+            raise forms.ValidationError("Choose the workspace this block applies to.")
+        return workspace
+
+
+@admin.register(IpBlock)
+class IpBlockAdmin(WorkspaceScopedAdmin):
+    form = IpBlockForm
+    list_display = ["network", "reason", "workspace", "source", "expires_at", "created_by"]
+    list_filter = ["source", "workspace"]
+    search_fields = ["network", "reason"]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change, **kwargs)
+        return form_for_user(form_class, request.user)
+
+    def save_model(self, request: HttpRequest, obj: IpBlock, form: Any, change: bool) -> None:
+        changes = {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
+        ip_block_save(obj, actor=request.user, changes=changes, created=not change)
+
+    def delete_model(self, request: HttpRequest, obj: IpBlock) -> None:
+        ip_block_remove(obj, actor=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[IpBlock]) -> None:
+        for block in queryset:  # one audit entry per block, as from its own page
+            self.delete_model(request, block)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(WorkspaceScopedAdmin):
+    """Read-only: the record of who changed what is not editable, not even by its authors."""
+
+    list_display = ["created_at", "action", "target", "actor_display", "workspace"]
+    list_filter = ["action", "workspace"]
+    search_fields = ["target", "actor__username", "actor_label"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(AbuseEvent)
+class AbuseEventAdmin(WorkspaceScopedAdmin):
+    list_display = ["created_at", "action", "score", "visitor_id", "ip", "agent_id"]
+    list_filter = ["action", "workspace"]
+    search_fields = ["visitor_id", "ip", "agent_id"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

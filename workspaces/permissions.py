@@ -4,7 +4,7 @@ Owners and admins manage a workspace (its settings, people, keys and customers);
 support agents read, chat, and change only what a caller lets members change. The rule
 for one role is `role_permits`; `may_manage` finds the caller's role (or API key) in one
 workspace and asks it. The admin judges every add, change, delete and action with the same
-rule, by the role in the object's own workspace (`security.admin.MembershipPermissions`).
+rule, by the role in the object's own workspace (`workspaces.scoped_admin.MembershipPermissions`).
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ from agents.admin.knowledge import KnowledgeArticleInline
 from agents.answering.hours import business_hours_validate
 from agents.models import Agent
 from agents.services import agent_save
-from security.admin import WorkspaceScopedAdmin
 from security.outbound import Purpose, outbound_url_problem
 from security.pii import PiiPolicy
+from workspaces.scoped_admin import WorkspaceScopedAdmin
 
 LLM_FIELDS = (
     "responder",

@@ -24,8 +24,8 @@ from agents.integrations.servers import (
     tool_names_validate,
 )
 from agents.models import McpServer, ToolCall
-from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline, form_for_user
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
+from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline, form_for_user
 
 T = TypeVar("T")
 

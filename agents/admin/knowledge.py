@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from agents.models import KnowledgeArticle
-from security.admin import WorkspaceScopedAdmin, WorkspaceScopedInline
+from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 
 class KnowledgeArticleInline(WorkspaceScopedInline, admin.TabularInline):

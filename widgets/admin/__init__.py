@@ -11,7 +11,6 @@ from django.utils.html import format_html
 from agents.admin import AgentAdmin
 from agents.admin.agent import HANDOFF_FIELDS, LLM_ADMIN_FIELDS
 from agents.models import Agent
-from security.admin import WorkspaceScopedInline
 from security.audit import audit_record, field_changes
 from security.domains import allows_any_site
 from widgets.admin.customize import customize_urls
@@ -22,6 +21,7 @@ from widgets.admin.releases import duplicate_agents, release_urls, releases_summ
 from widgets.config.validation import FORM_RULES
 from widgets.installation.snippet import widget_snippets_for
 from widgets.models import WidgetConfig
+from workspaces.scoped_admin import WorkspaceScopedInline
 
 
 class WidgetConfigForm(forms.ModelForm):

@@ -23,8 +23,6 @@ from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
 from django.http import HttpRequest, HttpResponse
 
-from security.audit import audit_record
-from security.models import AbuseEvent, AuditEntry, IpBlock
 from workspaces.permissions import MANAGER_ROLES, role_permits, workspace_roles
 from workspaces.scoping import (
     scope_to_user,
@@ -35,7 +33,7 @@ from workspaces.scoping import (
 
 __all__ = ["MANAGER_ROLES", "WorkspaceScopedAdmin", "WorkspaceScopedInline", "form_for_user"]
 
-logger = logging.getLogger("customeragent.security")
+logger = logging.getLogger("customeragent.security")  # refusals, with the security log
 
 REFUSED = "Your role in this workspace does not allow this: ask one of its owners or admins."
 
@@ -309,92 +307,3 @@ class WorkspaceScopedInline(ScopedChoicesMixin):
         formset_class = super().get_formset(request, obj, **kwargs)  # type: ignore[misc]
         check = functools.partial(self.may_edit_in, request)
         return workspace_checked_formset(formset_class, request, check)
-
-
-class IpBlockForm(forms.ModelForm):
-    class Meta:
-        model = IpBlock
-        fields = ["network", "workspace", "reason", "expires_at"]
-
-    def __init__(self, *args: Any, request_user: Any = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.request_user = request_user
-
-    def clean_workspace(self) -> Any:
-        workspace = self.cleaned_data.get("workspace")
-        if workspace is None and not getattr(self.request_user, "is_superuser", False):
-            raise forms.ValidationError("Choose the workspace this block applies to.")
-        return workspace
-
-
-@admin.register(IpBlock)
-class IpBlockAdmin(WorkspaceScopedAdmin):
-    form = IpBlockForm
-    list_display = ["network", "reason", "workspace", "source", "expires_at", "created_by"]
-    list_filter = ["source", "workspace"]
-    search_fields = ["network", "reason"]
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> Any:
-        form_class = super().get_form(request, obj, change, **kwargs)
-        return form_for_user(form_class, request.user)
-
-    def save_model(self, request: HttpRequest, obj: IpBlock, form: Any, change: bool) -> None:
-        if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
-        super().save_model(request, obj, form, change)
-        audit_record(
-            action="ip_block.changed" if change else "ip_block.added",
-            target=obj.network,
-            actor=request.user,
-            workspace_id=obj.workspace_id,
-            changes={name: str(form.cleaned_data.get(name)) for name in form.changed_data},
-        )
-
-    def delete_model(self, request: HttpRequest, obj: IpBlock) -> None:
-        audit_record(
-            action="ip_block.removed",
-            target=obj.network,
-            actor=request.user,
-            workspace_id=obj.workspace_id,
-            changes={"reason": obj.reason},
-        )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[IpBlock]) -> None:
-        for block in queryset:  # one audit entry per block, as from its own page
-            self.delete_model(request, block)
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(WorkspaceScopedAdmin):
-    """Read-only: the record of who changed what is not editable, not even by its authors."""
-
-    list_display = ["created_at", "action", "target", "actor_display", "workspace"]
-    list_filter = ["action", "workspace"]
-    search_fields = ["target", "actor__username", "actor_label"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(AbuseEvent)
-class AbuseEventAdmin(WorkspaceScopedAdmin):
-    list_display = ["created_at", "action", "score", "visitor_id", "ip", "agent_id"]
-    list_filter = ["action", "workspace"]
-    search_fields = ["visitor_id", "ip", "agent_id"]
-    date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -1,4 +1,4 @@
-"""security.admin's rule pieces on their own: inline rows, filters, the per-request roles."""
+"""The scoped admin's rule pieces on their own: inline rows, filters, the per-request roles."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from django.test import RequestFactory
 
 from agents.admin import KnowledgeArticleInline
 from agents.models import Agent, KnowledgeArticle
-from security.admin import ScopedRelatedFieldListFilter, scoped_list_filter
 from workspaces.models import Membership, Workspace
+from workspaces.scoped_admin import ScopedRelatedFieldListFilter, scoped_list_filter
 
 pytestmark = pytest.mark.django_db
 
