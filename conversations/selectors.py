@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NotRequired, TypedDict
 
 from django.conf import settings
@@ -118,3 +119,38 @@ def _latest(queryset: QuerySet[Message], limit: int) -> tuple[list[Message], boo
     rows = list(queryset.order_by("-id")[: limit + 1])
     has_more = len(rows) > limit
     return list(reversed(rows[:limit])), has_more
+
+
+@dataclass(frozen=True)
+class ConversationFilters:
+    """What the conversation list may be narrowed to (all optional)."""
+
+    status: str | None = None
+    agent: str | None = None  # an agent's public id
+    customer: int | None = None
+    assigned: str | None = None  # "me", "none" or a username
+    updated_since: datetime | None = None
+    text: str = ""  # in any message
+
+
+def conversations_filtered(
+    rows: QuerySet[Conversation], filters: ConversationFilters, *, me: int | None
+) -> QuerySet[Conversation]:
+    """`rows` narrowed by `filters`, most recently active first; `me` is the caller's id."""
+    if filters.status is not None:
+        rows = rows.filter(status=filters.status)
+    if filters.agent is not None:
+        rows = rows.filter(agent__public_id=filters.agent)
+    if filters.customer is not None:
+        rows = rows.filter(customer_id=filters.customer)
+    if filters.assigned == "me":
+        rows = rows.filter(assigned_to_id=me)
+    elif filters.assigned == "none":
+        rows = rows.filter(assigned_to__isnull=True)
+    elif filters.assigned is not None:
+        rows = rows.filter(assigned_to__username=filters.assigned)
+    if filters.updated_since is not None:
+        rows = rows.filter(updated_at__gte=filters.updated_since)
+    if filters.text:
+        rows = rows.filter(messages__text__icontains=filters.text).distinct()
+    return rows.order_by("-updated_at", "-id")

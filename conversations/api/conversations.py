@@ -7,12 +7,10 @@ assign, release, resolve) go through conversations.staff, like the live inbox.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied
@@ -20,8 +18,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from conversations.api.customer_serializers import CustomerRefOut
+from conversations.api.filters import conversation_filters_read
 from conversations.models import Conversation, Message
 from conversations.realtime.protocol import MESSAGE_MAX_CHARS, STAFF_CLIENT_ID_PATTERN
+from conversations.selectors import conversations_filtered
 from conversations.staff import (
     conversation_release,
     conversation_resolve,
@@ -125,38 +125,9 @@ class ConversationList(generics.ListAPIView[Conversation]):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Conversation]:
+        filters = conversation_filters_read(self.request.query_params)
         rows = conversations_visible_to(self.request.user)
-        params = self.request.query_params
-        if status := params.get("status"):
-            if status not in Conversation.Status.values:
-                raise InvalidRequest(f"'status' must be one of {', '.join(Conversation.Status)}.")
-            rows = rows.filter(status=status)
-        if agent := params.get("agent"):
-            rows = rows.filter(agent__public_id=agent)
-        if customer := params.get("customer"):
-            if not customer.isdigit():
-                raise InvalidRequest("'customer' must be a customer id.")
-            rows = rows.filter(customer_id=int(customer))
-        if assigned := params.get("assigned"):
-            if assigned == "me":
-                rows = rows.filter(assigned_to_id=self.request.user.pk)
-            elif assigned == "none":
-                rows = rows.filter(assigned_to__isnull=True)
-            else:
-                rows = rows.filter(assigned_to__username=assigned)
-        if since := params.get("updatedSince"):
-            moment = _datetime(since)
-            rows = rows.filter(updated_at__gte=moment)
-        if text := params.get("q", "").strip():
-            rows = rows.filter(Q(messages__text__icontains=text)).distinct()
-        return rows.order_by("-updated_at", "-id")
-
-
-def _datetime(value: str) -> datetime:
-    parsed = parse_datetime(value)
-    if parsed is None or parsed.tzinfo is None:
-        raise InvalidRequest("'updatedSince' must be an ISO 8601 date-time with a time zone.")
-    return parsed
+        return conversations_filtered(rows, filters, me=self.request.user.pk)
 
 
 class ConversationDetail(generics.RetrieveAPIView[Conversation]):
