@@ -14,33 +14,22 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin
 from django.core.validators import validate_email
-from django.http import HttpRequest
 
 from analytics.models import AlertEvent, AlertRule, DailyEventCount, WidgetErrorGroup, WidgetEvent
 from analytics.monitoring.alert_metrics import ALERT_METRICS
 from security.outbound import Purpose, outbound_url_problem
-from workspaces.scoped_admin import WorkspaceScopedAdmin
+from workspaces.scoped_admin import ReadOnlyScopedAdmin, WorkspaceScopedAdmin
 
 MAX_RECIPIENTS = 20
 
 
-class ReadOnlyAdmin(WorkspaceScopedAdmin):
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(WidgetErrorGroup)
-class WidgetErrorGroupAdmin(ReadOnlyAdmin):
+class WidgetErrorGroupAdmin(ReadOnlyScopedAdmin):
     list_display = ["code", "message", "agent_id", "count", "first_seen", "last_seen"]
     list_filter = ["code", "workspace"]
     search_fields = ["code", "message", "agent_id"]
     date_hierarchy = "last_seen"
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # the groups are also the cursor of the incremental count
+    deletable = False  # the groups are also the cursor of the incremental count
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -133,7 +122,7 @@ class AlertRuleAdmin(WorkspaceScopedAdmin):
 
 
 @admin.register(AlertEvent)
-class AlertEventAdmin(ReadOnlyAdmin):
+class AlertEventAdmin(ReadOnlyScopedAdmin):
     list_display = ["rule", "value", "fired_at", "resolved_at", "notified_at", "notify_error"]
     list_filter = [("resolved_at", admin.EmptyFieldListFilter), "rule__workspace"]
     search_fields = ["rule__name"]
@@ -142,27 +131,15 @@ class AlertEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WidgetEvent)
-class WidgetEventAdmin(WorkspaceScopedAdmin):
+class WidgetEventAdmin(ReadOnlyScopedAdmin):
     list_display = ["event", "agent_id", "domain", "session_id", "created_at"]
     list_filter = ["event", "workspace"]
     search_fields = ["agent_id", "domain", "session_id"]
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(DailyEventCount)
-class DailyEventCountAdmin(WorkspaceScopedAdmin):
+class DailyEventCountAdmin(ReadOnlyScopedAdmin):
     list_display = ["day", "agent_id", "event", "count", "computed_at"]
     list_filter = ["event", "day"]
     search_fields = ["agent_id"]
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # computed by Celery; recomputed whole

@@ -29,7 +29,7 @@ from workspaces.memberships import (
 )
 from workspaces.models import ApiKey, Membership, Workspace
 from workspaces.permissions import may_manage
-from workspaces.scoped_admin import WorkspaceScopedAdmin, form_for_user
+from workspaces.scoped_admin import ReadOnlyScopedAdmin, WorkspaceScopedAdmin, form_for_user
 from workspaces.scoping import scope_to_workspaces
 
 
@@ -264,33 +264,19 @@ class IpBlockAdmin(WorkspaceScopedAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(WorkspaceScopedAdmin):
+class AuditEntryAdmin(ReadOnlyScopedAdmin):
     """Read-only: the record of who changed what is not editable, not even by its authors."""
 
     list_display = ["created_at", "action", "target", "actor_display", "workspace"]
     list_filter = ["action", "workspace"]
     search_fields = ["target", "actor__username", "actor_label"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    deletable = False
 
 
 @admin.register(AbuseEvent)
-class AbuseEventAdmin(WorkspaceScopedAdmin):
+class AbuseEventAdmin(ReadOnlyScopedAdmin):
     list_display = ["created_at", "action", "score", "visitor_id", "ip", "agent_id"]
     list_filter = ["action", "workspace"]
     search_fields = ["visitor_id", "ip", "agent_id"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -31,7 +31,13 @@ from workspaces.scoping import (
     workspace_lookup,
 )
 
-__all__ = ["MANAGER_ROLES", "WorkspaceScopedAdmin", "WorkspaceScopedInline", "form_for_user"]
+__all__ = [
+    "MANAGER_ROLES",
+    "ReadOnlyScopedAdmin",
+    "WorkspaceScopedAdmin",
+    "WorkspaceScopedInline",
+    "form_for_user",
+]
 
 logger = logging.getLogger("customeragent.security")  # refusals, with the security log
 
@@ -297,6 +303,22 @@ class WorkspaceScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
             return response
 
         return checked
+
+
+class ReadOnlyScopedAdmin(WorkspaceScopedAdmin):
+    """Records the platform writes (events, counts, audit, tool calls): staff read them in
+    their workspaces, nobody adds or edits them, and deleting is off where `deletable` says."""
+
+    deletable: bool = True
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.deletable and super().has_delete_permission(request, obj)
 
 
 class WorkspaceScopedInline(ScopedChoicesMixin):

@@ -25,7 +25,11 @@ from agents.integrations.servers import (
 )
 from agents.models import McpServer, ToolCall
 from security.untrusted_json import UntrustedJsonError, untrusted_json_loads
-from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline, form_for_user
+from workspaces.scoped_admin import (
+    ReadOnlyScopedAdmin,
+    WorkspaceScopedInline,
+    form_for_user,
+)
 
 T = TypeVar("T")
 
@@ -188,9 +192,10 @@ class McpServerInline(WorkspaceScopedInline, admin.StackedInline):
 
 
 @admin.register(ToolCall)
-class ToolCallAdmin(WorkspaceScopedAdmin):
+class ToolCallAdmin(ReadOnlyScopedAdmin):
     """Read-only: what the agents' tools were asked and how it went (no secrets, no ids)."""
 
+    deletable = False
     list_display = ["created_at", "tool", "ok", "duration_ms", "agent", "server", "error"]
     list_filter = [
         "ok",
@@ -202,12 +207,3 @@ class ToolCallAdmin(WorkspaceScopedAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ToolCall]:
         return super().get_queryset(request).select_related("agent", "server")
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -14,9 +14,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from conversations import staff
 from conversations.inbox_selectors import (
     conversation_detail,
@@ -27,8 +24,8 @@ from conversations.inbox_selectors import (
 )
 from conversations.realtime.groups import inbox_group
 from conversations.realtime.protocol import CLOSE_FORBIDDEN, CLOSE_RATE_LIMITED, CLOSE_UNAUTHORIZED
+from conversations.sockets.base import ChatSocket
 from conversations.sockets.connection import in_db_thread, scope_header
-from conversations.sockets.faults import SurvivesServiceFaults
 from core.errors import ApiError
 from security.frames import FrameRefused, RefusalLog, frame_parse
 from security.limits import limit_for
@@ -37,13 +34,11 @@ from security.same_origin import same_origin
 
 logger = logging.getLogger(__name__)
 
-# Channel-layer events this consumer forwards without touching the database.
-FORWARD_ONLY_EVENTS = frozenset(
-    {"inbox.message", "inbox.batch", "inbox.conversation", "inbox.typing"}
-)
 
-
-class InboxConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
+class InboxConsumer(ChatSocket):
+    forward_only_events = frozenset(
+        {"inbox.message", "inbox.batch", "inbox.conversation", "inbox.typing"}
+    )
     user: Any
     groups_joined: list[str]
     refusals: RefusalLog
@@ -86,21 +81,6 @@ class InboxConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
             self.refusals.summary()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def send(self, message: dict[str, Any]) -> None:
-        try:
-            await super().send(message)
-        except OSError:
-            # The client has gone (the server's ClientDisconnected), perhaps dropped for
-            # not reading (config.ws_protocol). Its disconnect event follows and cleans up;
-            # the handler goes on meanwhile, so a stored message is still followed up.
-            logger.debug("send to a closed socket dropped")
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") in FORWARD_ONLY_EVENTS:
-            await getattr(self, get_handler_name(message))(message)
-            return
-        await super().dispatch(message)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not hasattr(self, "user") or self.closing:

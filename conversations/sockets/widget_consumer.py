@@ -9,9 +9,6 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-
 from agents.models import Agent
 from analytics.monitoring import prometheus
 from analytics.presence import PresenceTicket, presence_enter, presence_leave
@@ -30,8 +27,8 @@ from conversations.realtime.protocol import (
 )
 from conversations.selectors import message_out, messages_after
 from conversations.services import Received
+from conversations.sockets.base import ChatSocket
 from conversations.sockets.connection import in_db_thread, scope_client_ip, scope_header
-from conversations.sockets.faults import SurvivesServiceFaults
 from conversations.sockets.frames import (
     LOOKS_LIKE_SPAM,
     NOT_SENT_YET,
@@ -57,15 +54,17 @@ from security.ratelimit import Decision, Limit, arate_limit_hit, arate_limits_ga
 
 logger = logging.getLogger(__name__)
 
-# Channel-layer events this consumer only forwards. They touch no database, so they skip
-# the connection clean-up Channels runs before every event, which costs each of them a
-# trip through the process's single sync thread (the queue behind every ORM call).
-FORWARD_ONLY_EVENTS = frozenset(
-    {"message.created", "message.delta", "typing.changed", "conversation.status", "greeting.ready"}
-)
 
-
-class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
+class WidgetConsumer(ChatSocket):
+    forward_only_events = frozenset(
+        {
+            "message.created",
+            "message.delta",
+            "typing.changed",
+            "conversation.status",
+            "greeting.ready",
+        }
+    )
     session: WidgetSession
     party: Party
     agent: Agent
@@ -132,24 +131,6 @@ class WidgetConsumer(SurvivesServiceFaults, AsyncJsonWebsocketConsumer):
         )
         if opening.greeting:
             await self.send_json({"type": "greeting", "text": opening.greeting})
-
-    async def send(self, message: dict[str, Any]) -> None:
-        try:
-            await super().send(message)
-        except OSError:
-            # The client has gone (the server's ClientDisconnected), perhaps dropped for
-            # not reading (config.ws_protocol). Its disconnect event follows and cleans up;
-            # the handler goes on meanwhile, so a stored message is still followed up.
-            logger.debug("send to a closed socket dropped")
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        if message.get("type") in FORWARD_ONLY_EVENTS:
-            await getattr(self, get_handler_name(message))(message)
-            return
-        # A database fault here was already retried once where that is safe
-        # (retried_on_drop); raised on, it closes the socket 1013 (SurvivesServiceFaults)
-        # with nothing acked, and the widget comes back and resends.
-        await super().dispatch(message)
 
     async def disconnect(self, code: int) -> None:
         if self._refusals is not None:

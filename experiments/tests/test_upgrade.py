@@ -19,7 +19,7 @@ from workspaces.tests.test_upgrade import BEFORE_THE_MOVE, migrate, migrate_to_l
 
 def rows_before_the_move(old: Apps) -> dict[str, Any]:
     workspace = old.get_model("agents", "Workspace").objects.create(name="Acme", slug="acme")  # type: ignore[misc]
-    agent = old.get_model("agents", "Agent").objects.create(  # type: ignore[misc]
+    agent = old.get_model("agents", "Agent").objects.create(
         workspace=workspace, name="Helper", public_id="agt_upgradeupgrade01"
     )
     experiment = old.get_model("analytics", "Experiment").objects.create(  # type: ignore[misc]
