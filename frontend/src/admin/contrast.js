@@ -3,7 +3,8 @@
 // numbers; both are tested: frontend/test/contrast.test.js and
 // widgets/tests/test_customize.py). Warnings never block a save.
 
-const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
+import { relativeLuminance } from '../core/theme.js';
+
 export const NORMAL_TEXT = 4.5;
 export const LARGE_TEXT = 3;
 const DEFAULT_PRIMARY = '#4f46e5';
@@ -11,18 +12,6 @@ const DARK_INK = '#111827';
 const LIGHT_INK = '#ffffff';
 // The widget's palettes when the theme sets no text or background colour (ui/styles.js).
 const PALETTES = { light: ['#ffffff', '#111827'], dark: ['#111827', '#f3f4f6'] };
-
-/** WCAG relative luminance of #rgb or #rrggbb; null for anything else. */
-export function relativeLuminance(color) {
-  const match = HEX.exec(String(color).trim());
-  if (!match) return null;
-  const hex = match[1].length === 3 ? match[1].replace(/./g, '$&$&') : match[1];
-  const [r, g, b] = [0, 2, 4].map((i) => {
-    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
-    return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-  });
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
 
 /** From 1 to 21, rounded to two decimals. */
 export function contrastRatio(first, second) {
@@ -35,7 +24,7 @@ export const inkOn = (color) => (relativeLuminance(color) > 0.179 ? DARK_INK : L
 
 const pick = (theme, key, fallback) => {
   const value = theme[key];
-  return typeof value === 'string' && HEX.test(value.trim()) ? value.trim() : fallback;
+  return typeof value === 'string' && relativeLuminance(value) !== null ? value.trim() : fallback;
 };
 
 /** [{field, mode, ratio, required, message}] for the colour pairs below AA. */

@@ -27,8 +27,8 @@ const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
 // Colours and font lists; no url(), no way out of the declaration.
 const PLAIN_VALUE = /^[\w\s#%.,()'"/-]{1,120}$/;
 
-/** Dark or light text, whichever reads better on `color` (a hex colour); null if unknown. */
-export function readableTextColor(color) {
+/** WCAG relative luminance of #rgb or #rrggbb; null for anything else. */
+export function relativeLuminance(color) {
   const match = HEX.exec(String(color).trim());
   if (!match) return null;
   const hex = match[1].length === 3 ? match[1].replace(/./g, '$&$&') : match[1];
@@ -36,7 +36,13 @@ export function readableTextColor(color) {
     const c = parseInt(hex.slice(i, i + 2), 16) / 255;
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   });
-  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** Dark or light text, whichever reads better on `color` (a hex colour); null if unknown. */
+export function readableTextColor(color) {
+  const luminance = relativeLuminance(color);
+  if (luminance === null) return null;
   // 0.179 is where contrast against black equals contrast against white.
   return luminance > 0.179 ? '#111827' : '#ffffff';
 }
