@@ -23,7 +23,7 @@ from websockets.typing import Origin, Subprotocol
 from bench.httpclient import HttpConnection
 from bench.scale_ledger import Ledger
 from bench.session import ORIGIN, SESSION_PATH, session_body, session_headers, session_ok
-from bench.ws import QUESTIONS, SUBPROTOCOL
+from bench.ws import QUESTIONS, SUBPROTOCOL, socket_close
 
 STEP_TIMEOUT_S = 10.0  # each of: the session request, the handshake, `session.ready`
 
@@ -140,13 +140,7 @@ class Widget:
 
     async def close(self) -> None:
         self.closing = True
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(), 5)
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self.reader
+        await socket_close(self.ws, self.reader)
 
 
 def count_failure(tally: dict[str, Any], kind: str) -> None:

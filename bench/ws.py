@@ -204,13 +204,7 @@ class Client:
 
     async def close(self) -> None:
         self.closing = True
-        if self.ws is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(), 5)
-        if self.reader is not None:
-            self.reader.cancel()
-            with contextlib.suppress(BaseException):
-                await self.reader
+        await socket_close(self.ws, self.reader)
 
 
 async def warm_up(port: int, agent_id: str, timeout: float = 30.0) -> str | None:
@@ -316,3 +310,14 @@ def _result(
             "cap_s": config.cap_s,
         },
     }
+
+
+async def socket_close(ws: Any, reader: asyncio.Task[Any] | None, *, seconds: float = 5) -> None:
+    """Close a simulated widget's socket (within `seconds`) and stop its reading task."""
+    if ws is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), seconds)
+    if reader is not None:
+        reader.cancel()
+        with contextlib.suppress(BaseException):
+            await reader
