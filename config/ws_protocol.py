@@ -23,11 +23,12 @@ import logging
 from uvicorn._types import ASGISendEvent
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
+from conversations.realtime.protocol import CLOSE_RATE_LIMITED
+
 logger = logging.getLogger(__name__)
 
 SLOW_READER_SECONDS = 10.0
 ABORT_AFTER_SECONDS = 5.0
-CLOSE_TOO_SLOW = 4429  # the contract's "slow down" (docs/widget-api.md)
 
 
 class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -54,7 +55,7 @@ class BoundedWebSocketProtocol(WebSocketsSansIOProtocol):
         )
         if not self.close_sent:
             # The app's next send finds the socket closing and learns it is gone.
-            self.conn.send_close(CLOSE_TOO_SLOW, "too slow")
+            self.conn.send_close(CLOSE_RATE_LIMITED, "too slow")  # the contract's "slow down"
             self.transport.write(b"".join(self.conn.data_to_send()))
         self.transport.close()
         self.abort_soon()

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from customers.models import Customer, CustomerMemory
-from customers.profiles import customer_erase, memory_correct, memory_remember
+from customers.profiles import customer_erase, memory_correct, memory_forget, memory_remember
 from workspaces.scoped_admin import WorkspaceScopedAdmin, WorkspaceScopedInline
 
 RECENT_CONVERSATIONS = 20
@@ -82,7 +82,7 @@ class CustomerAdmin(WorkspaceScopedAdmin):
         a changed one corrected, a removed one forgotten."""
         memories = formset.save(commit=False)
         for memory in formset.deleted_objects:
-            memory.delete()
+            memory_forget(memory)
         for memory in memories:
             if memory.pk is None:
                 memory_remember(

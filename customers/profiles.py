@@ -113,6 +113,11 @@ def memory_correct(
     return memory
 
 
+def memory_forget(memory: CustomerMemory) -> None:
+    """A person removes a fact (whatever its source); the agent no longer knows it."""
+    memory.delete()
+
+
 def customer_update(customer: Customer, *, changes: dict[str, Any]) -> Customer:
     """Staff change what a customer is called or carries (validated by the caller's form:
     name, email, attributes); who they are (external id, verification) is the site's."""

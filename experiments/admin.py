@@ -25,6 +25,8 @@ from experiments.results import experiment_latest_result, experiment_results_com
 from experiments.services import (
     VariantIn,
     experiment_create,
+    experiment_deletable,
+    experiment_delete,
     experiment_key_validate,
     experiment_promote,
     experiment_settings_validate,
@@ -253,6 +255,17 @@ class ExperimentAdmin(WorkspaceScopedAdmin):
 
     def save_model(self, request: HttpRequest, obj: Experiment, form: Any, change: bool) -> None:
         """Nothing yet: `save_related` writes through the services, variants included."""
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        deletable = obj is None or experiment_deletable(obj)
+        return deletable and super().has_delete_permission(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Experiment) -> None:
+        experiment_delete(experiment=obj, by=request.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Experiment]) -> None:
+        for experiment in queryset:  # each refused or audited as from its own page
+            experiment_delete(experiment=experiment, by=request.user)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         edited = [f for f in formsets if f.model is ExperimentVariant and f.has_changed()]

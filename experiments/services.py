@@ -181,6 +181,19 @@ def experiment_update(
 
 
 @transaction.atomic
+def experiment_deletable(experiment: Experiment) -> bool:
+    """A running experiment is stopped before it is deleted (its visitors are assigned)."""
+    return experiment.status != Status.RUNNING
+
+
+def experiment_delete(*, experiment: Experiment, by: Any = None) -> None:
+    """Delete an experiment that is not running, with its variants and results; audited."""
+    if not experiment_deletable(experiment):
+        raise ExperimentInvalid("Stop a running experiment before deleting it.")
+    _audit(experiment, "experiment.deleted", by)
+    experiment.delete()
+
+
 def experiment_start(*, experiment: Experiment, by: Any = None) -> Experiment:
     """Draft → running. Refused while another experiment of the agent runs."""
     Agent.objects.select_for_update().filter(pk=experiment.agent_id).first()  # one at a time

@@ -28,7 +28,6 @@ WidgetAccess = WidgetSnapshot
 __all__ = [
     "PublicConfig",
     "WidgetAccess",
-    "agent_for_widget",
     "allowed_domains_for",
     "allowed_domains_forget",
     "public_config_of",
@@ -54,14 +53,6 @@ def allowed_domains_for(agent_public_id: str) -> list[str] | None:
 def allowed_domains_forget(agent_public_id: str) -> None:
     """The agent's widget changed: every process recompiles its snapshot."""
     widget_snapshot_invalidate(agent_public_id)
-
-
-def agent_for_widget(agent_public_id: str, origin: str) -> Agent | None:
-    """The active agent when `origin` may embed it, else None."""
-    snapshot = widget_snapshot(agent_public_id)
-    if snapshot is None or not snapshot.allows(origin):
-        return None
-    return Agent.objects.filter(pk=snapshot.pk, is_active=True).first()
 
 
 def widget_config_of(agent: Agent) -> WidgetConfig | None:

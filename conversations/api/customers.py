@@ -28,7 +28,13 @@ from conversations.api.customer_serializers import (
 from conversations.models import Conversation
 from core.errors import InvalidRequest
 from customers.models import Customer, CustomerMemory
-from customers.profiles import customer_erase, customer_update, memory_correct, memory_remember
+from customers.profiles import (
+    customer_erase,
+    customer_update,
+    memory_correct,
+    memory_forget,
+    memory_remember,
+)
 from customers.selectors import customers_visible_to
 from workspaces.permissions import may_manage
 from workspaces.scoping import scope_to_user
@@ -174,5 +180,5 @@ class CustomerMemoryDetail(CustomerScoped):
 
     @extend_schema(responses={204: OpenApiResponse(description="Forgotten.")})
     def delete(self, request: Request, customer_id: int, memory_id: int) -> Response:
-        self.memory().delete()
+        memory_forget(self.memory())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 """The public widget HTTP API's sessions: start one (`POST /api/v2/widget/session`) and
-refresh it, each admitted by widgets.services.admission_refusal and counted per address.
+refresh it, counted per address. A start is admitted by widgets.services.admission_refusal; a
+refresh by its token (issued to this origin, spent once) and the agent's current rules.
 
 Thin views: parse, call services and selectors, shape the response.
 """

@@ -1,6 +1,6 @@
 """The chat protocol's names and limits, once: for the websockets, the REST API, the staff
 services and (through the generated `frontend/src/protocol.js`, `manage.py protocol_js`)
-the widget and the inbox page. docs/websocket.md documents them for integrators.
+the widget and the inbox page. docs/widget-api.md documents them for integrators.
 """
 
 from __future__ import annotations

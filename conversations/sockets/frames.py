@@ -1,4 +1,4 @@
-"""The widget socket's frames (docs/websocket.md): the one a visitor sends a message
+"""The widget socket's frames (docs/widget-api.md): the one a visitor sends a message
 with, checked, and the ones the server answers it with."""
 
 from __future__ import annotations

@@ -25,9 +25,9 @@ from experiments.models import Experiment, ExperimentResult, ExperimentVariant
 from experiments.results import experiment_latest_result
 from experiments.services import (
     MIN_SAMPLES,
-    ExperimentInvalid,
     VariantIn,
     experiment_create,
+    experiment_delete,
     experiment_promote,
     experiment_start,
     experiment_stop,
@@ -237,9 +237,7 @@ class ExperimentDetail(ExperimentScoped):
     def delete(self, request: Request, experiment_id: int) -> Response:
         experiment = self.experiment()
         _require_manager(request.user, experiment.workspace_id)
-        if experiment.status == Experiment.Status.RUNNING:
-            raise ExperimentInvalid("Stop a running experiment before deleting it.")
-        experiment.delete()
+        experiment_delete(experiment=experiment, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -8,8 +8,8 @@ from typing import Any, TypedDict
 from django.utils import timezone
 
 from agents.models import Agent
+from agents.services import agent_save
 from customers.models import IdentityKey
-from security.audit import audit_record
 
 KEYS_SHOWN = 20
 
@@ -23,15 +23,9 @@ def identity_required_set(*, agent: Agent, required: bool, actor: Any) -> bool:
     """Let only verified customers chat (or everyone again); audited. Returns whether it changed."""
     if required == agent.identity_required:
         return False
+    before = {"identity_required": agent.identity_required}
     agent.identity_required = required
-    agent.save(update_fields=["identity_required", "updated_at"])
-    audit_record(
-        action="identity.required",
-        target=agent.public_id,
-        actor=actor,
-        workspace_id=agent.workspace_id,
-        changes={"identity_required": {"from": not required, "to": required}},
-    )
+    agent_save(agent=agent, by=actor, before=before, created=False)  # saved and audited once
     return True
 
 

@@ -1,5 +1,5 @@
 // The customizer's form (admin/widgets/customize.html) and the draft's values (API field
-// names, widgets/admin_customize.py): filled from them, collected back into them.
+// names, widgets/admin/customize.py): filled from them, collected back into them.
 
 const HEX = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i;
 const COLOURS = ['primaryColor', 'backgroundColor', 'textColor'];

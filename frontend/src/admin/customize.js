@@ -1,4 +1,4 @@
-// The widget customizer (admin/widgets/customize.html, widgets/admin_customize.py).
+// The widget customizer (admin/widgets/customize.html, widgets/admin/customize.py).
 // Fills the form from the saved draft, and on every change: posts the unsaved config to the
 // preview frame (the real widget, frontend/src/admin/preview.js), shows contrast warnings at
 // once, and asks the server (debounced) what saving would say: field errors, CSS syntax

@@ -1,4 +1,4 @@
-// The Deploy page (widgets/admin_deploy.py): copy buttons, and an installation check that
+// The Deploy page (widgets/admin/deploy.py): copy buttons, and an installation check that
 // redraws itself from status.json while the page is visible. The page works without it.
 // Built by build.mjs into /static/widgets/deploy.js, a classic script (loaded with defer).
 

@@ -35,7 +35,7 @@ export function who(conversation) {
   return `Visitor ${String(conversation.visitorId || '').slice(0, 12)}`;
 }
 
-// Summaries come from several processes, a web process's in batches (conversations.inbox_feed),
+// Summaries come from several processes, a web process's in batches (conversations.realtime.inbox_feed),
 // so an older one may arrive after a newer one: it is dropped.
 export const isNewer = (a, b) => !b || (Date.parse(a.updatedAt) || 0) >= (Date.parse(b.updatedAt) || 0);
 

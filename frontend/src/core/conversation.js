@@ -102,7 +102,7 @@ export function forgetConversation(state) {
   };
 }
 
-/** One frame of the widget socket (docs/websocket.md), from this tab's socket or another's. */
+/** One frame of the widget socket (docs/widget-api.md), from this tab's socket or another's. */
 export function reduce(state, frame, seen = {}) {
   switch (frame.type) {
     case 'session.ready':
