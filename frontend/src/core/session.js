@@ -28,6 +28,23 @@ export function createSession({ base, agentId, identity, store, page, fetchImpl,
   /** Requests a session; resolves true once it is applied, false if it failed or went stale. */
   function request() {
     const gen = ++generation;
+    return oneVisitorAtATime(() =>
+      sessionCreate({ base, fetchImpl, body: sessionBody() }).then(
+        (data) => {
+          if (gen !== generation) return false;
+          if (typeof data.token !== 'string') throw new WidgetError('bad_response', 'The session has no token.');
+          apply(data, gen);
+          return true;
+        },
+        (error) => {
+          if (gen !== generation) return false;
+          throw error;
+        },
+      ),
+    );
+  }
+
+  function sessionBody() {
     const body = { agentId, url: page.href, referrer: page.referrer, ...identity };
     // The id alone is public (staff see it); the secret kept with it proves this browser
     // is that visitor. A bare id stored by an older widget proves nothing, so it is not sent.
@@ -36,18 +53,17 @@ export function createSession({ base, agentId, identity, store, page, fetchImpl,
       body.visitorId = visitor.id;
       body.visitorSecret = visitor.secret;
     }
-    return sessionCreate({ base, fetchImpl, body }).then(
-      (data) => {
-        if (gen !== generation) return false;
-        if (typeof data.token !== 'string') throw new WidgetError('bad_response', 'The session has no token.');
-        apply(data, gen);
-        return true;
-      },
-      (error) => {
-        if (gen !== generation) return false;
-        throw error;
-      },
-    );
+    return body;
+  }
+
+  /** A browser's first session mints its visitor, one tab at a time (Web Locks): a tab
+   * opened beside it waits, then resumes the visitor the first one stored, instead of
+   * becoming a second visitor whose messages the other tab never sees. */
+  function oneVisitorAtATime(create) {
+    const locks = globalThis.navigator && globalThis.navigator.locks;
+    const stored = store.read('visitor');
+    if (!locks || (stored && stored.id && stored.secret)) return create();
+    return locks.request(`customeragent-visitor-${agentId}`, create);
   }
 
   /** Gets a session, retrying network failures, rate limits and server errors. */
