@@ -40,7 +40,7 @@ WHITENOISE_IMMUTABLE_FILE_TEST = r"^.+/widget/(?:core|loader)\.[A-Za-z0-9]{6,}\.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
-        "agents.api.auth.ApiKeyAuthentication",
+        "workspaces.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Staff users, and API keys (writing only with "can write"): docs/security.md.

@@ -29,7 +29,7 @@ class ApiKeyAuthentication(BaseAuthentication):
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
-    target_class = "agents.api.auth.ApiKeyAuthentication"
+    target_class = "workspaces.api_auth.ApiKeyAuthentication"
     name = "apiKey"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
