@@ -17,7 +17,7 @@ DEV_ENV := DEBUG=$${DEBUG:-true}
 # costs ~38 KiB of zlib state per socket for frames of a few hundred bytes.
 WEB_SERVER := $(VENV)/bin/uvicorn config.asgi:application --no-proxy-headers --ws-max-size 65536 --lifespan off --ws config.ws_protocol:BoundedWebSocketProtocol --ws-per-message-deflate false
 # `make run` and `make demo-traffic` install the demo app (DEMO_APP; `make serve` does not).
-RUN_ENV := $(DEV_ENV) DEMO_APP=true EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} MCP_ALLOW_PRIVATE_URLS=$${MCP_ALLOW_PRIVATE_URLS:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
+RUN_ENV := $(DEV_ENV) DEMO_APP=true EMBEDDED_TASKS_DETACHED=$${EMBEDDED_TASKS_DETACHED:-true} MCP_ALLOW_PRIVATE_URLS=$${MCP_ALLOW_PRIVATE_URLS:-true} WEBHOOKS_ALLOW_PRIVATE_URLS=$${WEBHOOKS_ALLOW_PRIVATE_URLS:-true} PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://localhost:$(PORT)}
 
 .PHONY: install build run serve serve-env demo-traffic test lint bench bench-scale chaos worker beat clean
 

@@ -40,6 +40,11 @@ def beat_schedule(*, rollup_seconds: int, sweep_seconds: int) -> dict[str, dict[
             "task": "widgets.tasks.promote_experiment_winners",
             "schedule": 15 * 60,
         },
+        # Webhook retries, and first attempts whose task was lost (docs/webhooks.md).
+        "webhooks-deliveries-due": {
+            "task": "webhooks.tasks.webhook_deliveries_due",
+            "schedule": 60,
+        },
         # Answers whose reply task was lost (docs/operations.md#faults).
         "conversations-sweep-unanswered": {
             "task": "conversations.tasks.sweep_unanswered",

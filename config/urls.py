@@ -20,6 +20,7 @@ from conversations.api.conversations import (
 from conversations.api.customers import (
     CustomerConversationList,
     CustomerDetail,
+    CustomerExport,
     CustomerList,
     CustomerMemoryDetail,
     CustomerMemoryList,
@@ -33,6 +34,7 @@ from experiments.api.views import (
     ExperimentPromote,
     ExperimentResults,
 )
+from webhooks.api.views import WebhookDetail, WebhookList
 from widgets.api.core import widget_core
 from widgets.api.events import EventsView
 from widgets.api.loader import widget_loader
@@ -75,6 +77,7 @@ api_v2: list[URLPattern | URLResolver] = [
     ),
     path("customers/", CustomerList.as_view(), name="customer-list"),
     path("customers/<int:customer_id>", CustomerDetail.as_view(), name="customer-detail"),
+    path("customers/<int:customer_id>/export", CustomerExport.as_view(), name="customer-export"),
     path(
         "customers/<int:customer_id>/conversations",
         CustomerConversationList.as_view(),
@@ -121,6 +124,8 @@ api_v2: list[URLPattern | URLResolver] = [
         ExperimentPromote.as_view(),
         name="experiment-promote",
     ),
+    path("webhooks", WebhookList.as_view(), name="webhook-list"),
+    path("webhooks/<str:webhook_id>", WebhookDetail.as_view(), name="webhook-detail"),
     path("tls/ask", tls_ask, name="tls-ask"),
     path("analytics/summary", SummaryView.as_view(), name="analytics-summary"),
     path("analytics/timeseries", TimeseriesView.as_view(), name="analytics-timeseries"),

@@ -31,6 +31,7 @@ from conversations.lifecycle import conversation_event_record, conversation_stat
 from conversations.messages import message_append
 from conversations.models import Conversation, Message
 from conversations.phrases import accepts_offer, asks_for_person, contains_keyword
+from conversations.webhook_events import conversation_event
 
 logger = logging.getLogger(__name__)
 
@@ -181,6 +182,7 @@ def conversation_hand_off(*, conversation: Conversation, reason: str) -> bool:
             conversation=locked, text=away_text(locked), metadata={"handoff": reason}
         )
         conversation_event_record(locked, "handed_off", {"reason": reason}, at=now)
+        conversation_event(locked, "conversation.handoff", reason=reason)
     conversation.status, conversation.handoff_reason = locked.status, reason
     conversation.handed_off_at = now
     logger.info("%s handed off (%s)", locked.public_id, reason)

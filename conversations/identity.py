@@ -22,6 +22,7 @@ from customers.models import Customer
 from customers.profiles import customer_resolve
 from customers.sessions import conversation_owner_key
 from customers.visitors import ProvenVisitorId
+from webhooks.events import webhook_event_emit
 from widgets.delivery.snapshots import WidgetSnapshot
 
 logger = logging.getLogger(__name__)
@@ -59,11 +60,32 @@ def session_identify(
         )
     if identity is None:
         return SessionIdentity(party=Party(visitor_id=visitor_id), customer=None, identity=None)
-    customer = customer_resolve(workspace_id=agent.workspace_id, identity=identity)
+    customer = customer_resolve(
+        workspace_id=agent.workspace_id, identity=identity, on_created=_customer_event
+    )
     party = Party(visitor_id=visitor_id, customer_id=customer.pk, verified=identity.verified)
     if identity.verified:
         conversation_link_customer(agent=agent, visitor_id=visitor_id, customer=customer)
     return SessionIdentity(party=party, customer=customer, identity=identity)
+
+
+def _customer_event(customer: Customer) -> None:
+    """A customer seen for the first time, to the workspace's webhooks."""
+    kind = "customer.verified" if customer.is_verified else "customer.identified"
+    webhook_event_emit(
+        workspace_id=customer.workspace_id, event_type=kind, data=lambda: customer_data(customer)
+    )
+
+
+def customer_data(customer: Customer) -> dict[str, Any]:
+    return {
+        "customer": {
+            "id": customer.external_id,
+            "verified": customer.is_verified,
+            "email": customer.email,
+            "name": customer.name,
+        }
+    }
 
 
 def conversation_link_customer(

@@ -15,6 +15,7 @@ from conversations.analytics_events import event_source, server_event_record
 from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.realtime import broadcast
+from conversations.webhook_events import conversation_event
 from core.errors import InvalidRequest, NotFound
 from customers.models import Customer, CustomerMemory
 from customers.profiles import memory_remember
@@ -53,6 +54,9 @@ def conversation_status_set(
             "resolved",
             {"by": conversation.resolved_by},
             at=conversation.resolved_at or timezone.now(),
+        )
+        conversation_event(
+            conversation, "conversation.resolved", resolvedBy=conversation.resolved_by
         )
     transaction.on_commit(lambda: broadcast.broadcast_status(conversation), robust=True)
     return conversation
@@ -121,5 +125,8 @@ def conversation_csat_record(
         events_record(
             source=event_source(conversation, visitor_id=party.visitor_id),
             events=[("csat", {"score": score, "conversationId": conversation.public_id})],
+        )
+        conversation_event(
+            conversation, "csat.submitted", score=score, comment=conversation.csat_comment
         )
     return conversation

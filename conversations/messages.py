@@ -19,6 +19,7 @@ from conversations.inbox_selectors import ConversationSummary, conversation_summ
 from conversations.models import Conversation, Message
 from conversations.prepared import PreparedUpdate
 from conversations.realtime import broadcast
+from conversations.webhook_events import message_created_event
 from security.ids import new_message_id
 
 # What goes out after commit: the stored message, and its conversation's inbox summary
@@ -77,6 +78,7 @@ def message_append(
         message_rows.conversation_touch(
             conversation=conversation, last_message_at=message.created_at
         )
+    message_created_event(conversation, message)  # to the workspace's webhooks, after commit
     if announce is not None:
         then = announce
         # robust: the message is stored whatever happens next; a failed fan-out is logged

@@ -16,6 +16,7 @@ from conversations.models import Conversation, Message
 from conversations.parties import Party
 from conversations.realtime import broadcast
 from conversations.task_names import REPLY_TASK
+from conversations.webhook_events import conversation_event
 from core.errors import InvalidRequest
 from core.task_queue import task_enqueue
 from customers.models import Customer
@@ -63,6 +64,7 @@ def _conversation_start(*, agent: Agent, party: Party, origin: str, page_url: st
                 page_url=page_url[:2000],
             )
             conversation_started_record(conversation)  # analytics, by id and only once
+            conversation_event(conversation, "conversation.created")  # webhooks
             return conversation
     except IntegrityError:
         # Another tab opened it at the same moment; the constraint lets only one exist.

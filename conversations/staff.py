@@ -23,6 +23,7 @@ from conversations.models import Conversation, Message
 from conversations.realtime import broadcast
 from conversations.realtime.protocol import MESSAGE_MAX_CHARS, STAFF_CLIENT_ID, STAFF_CLIENT_ID_RULE
 from conversations.selectors import conversation_current
+from conversations.webhook_events import conversation_event
 from core.errors import ApiError, InvalidRequest
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ def _take(conversation: Conversation, user: Any) -> None:
             lambda: broadcast.broadcast_inbox_conversation(conversation), robust=True
         )
     system_message_add(conversation=conversation, text=_joined_text(user))
+    conversation_event(conversation, "conversation.assigned")
 
 
 def conversation_take(

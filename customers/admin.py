@@ -45,6 +45,7 @@ class CustomerAdmin(WorkspaceScopedAdmin):
         "created_at",
         "last_seen_at",
         "conversation_list",
+        "data_export",
     ]
     fields = [
         "workspace",
@@ -57,6 +58,7 @@ class CustomerAdmin(WorkspaceScopedAdmin):
         "created_at",
         "last_seen_at",
         "conversation_list",
+        "data_export",
     ]
     inlines = [CustomerMemoryInline]
 
@@ -94,6 +96,18 @@ class CustomerAdmin(WorkspaceScopedAdmin):
                 )
             else:
                 memory_correct(memory, value=memory.value, key=memory.key)
+
+    @admin.display(description="Their data")
+    def data_export(self, obj: Customer) -> str:
+        """An access request answered in one click (owners and admins; audited)."""
+        if not obj.pk:
+            return "—"
+        url = reverse("customer-export", args=[obj.pk])
+        return format_html(
+            '<a href="{}" download>Export everything we hold (JSON)</a>; erase it with '
+            '"Delete" below.',
+            url,
+        )
 
     @admin.display(description="Identity")
     def identity_note(self, obj: Customer) -> str:

@@ -8,6 +8,7 @@ read or overwrite a verified customer's data by claiming their id.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +32,14 @@ class Fact:
     updated_at: str
 
 
-def customer_resolve(*, workspace_id: int, identity: Identity) -> Customer:
-    """The customer row for `identity` (created on first sight), with its claims applied."""
+def customer_resolve(
+    *,
+    workspace_id: int,
+    identity: Identity,
+    on_created: Callable[[Customer], None] | None = None,
+) -> Customer:
+    """The customer row for `identity` (created on first sight, then `on_created` is told),
+    with its claims applied."""
     lookup = {
         "workspace_id": workspace_id,
         "external_id": identity.external_id,
@@ -45,6 +52,9 @@ def customer_resolve(*, workspace_id: int, identity: Identity) -> Customer:
                 customer = Customer.objects.create(**lookup)
         except IntegrityError:  # the customer's other tab created it just now
             customer = Customer.objects.get(**lookup)
+        else:
+            if on_created is not None:
+                on_created(customer)
     changed: dict[str, Any] = {"last_seen_at": timezone.now()}
     if identity.email and identity.email != customer.email:
         changed["email"] = identity.email

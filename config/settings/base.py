@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "analytics",
     "widgets",
     "experiments",
+    "webhooks",
     "conversations",
 ]
 # The demo (seed, demo site, demo store, traffic): only `make run` and the tests install it.

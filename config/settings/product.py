@@ -31,3 +31,8 @@ IDENTITY_TOKEN_MAX_LIFETIME_SECONDS = env_int(
 IDENTITY_TOKEN_LEEWAY_SECONDS = env_int("IDENTITY_TOKEN_LEEWAY_SECONDS", 30, minimum=0)
 # How long a rotated-out identity secret keeps verifying (the admin can choose per rotation).
 IDENTITY_ROTATION_GRACE_SECONDS = env_int("IDENTITY_ROTATION_GRACE_SECONDS", 86400, minimum=0)
+
+# --- Outbound webhooks (webhooks, docs/webhooks.md) ----------------------------------
+# Workspace-typed URLs: no private or loopback addresses unless this is on (tests, `make run`).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)

@@ -39,6 +39,8 @@ from customers.models import Customer, CustomerMemory
 from customers.sessions import conversation_owner_key
 from experiments.services import VariantIn, experiment_create
 from security.ratelimit import rate_limits_reset
+from security.sealing import seal
+from webhooks.models import WebhookEndpoint
 from widgets.publishing.releases import widget_publish
 from workspaces.api_keys import api_key_issue
 
@@ -156,6 +158,12 @@ def world(agent: Agent, owner: Any, client: Any, _no_dns: None) -> World:
     )
     Message.objects.create(conversation=visitor_conversation, role="customer", text="Hello?")
     Message.objects.create(conversation=visitor_conversation, role="note", text="VIP", author=owner)
+    webhook = WebhookEndpoint.objects.create(
+        workspace=agent.workspace,
+        url="https://hooks.example.com/customeragent",
+        events=["message.created"],
+        sealed_secret=seal("whsec_contract"),
+    )
     write_key = api_key_issue(workspace_id=agent.workspace_id, name="automation", can_write=True)
     read_key = api_key_issue(workspace_id=agent.workspace_id, name="reporting", can_write=False)
     return World(
@@ -168,6 +176,7 @@ def world(agent: Agent, owner: Any, client: Any, _no_dns: None) -> World:
             "memory_id": fact.pk,
             "conversation_id": visitor_conversation.public_id,
             "experiment_id": experiment.pk,
+            "webhook_id": webhook.public_id,
         },
         credentials={
             "owner_jwt": f"Bearer {AccessToken.for_user(owner)}",

@@ -25,6 +25,7 @@ from conversations.api.customer_serializers import (
     MemoryOut,
     MemoryUpdateIn,
 )
+from conversations.customer_export import customer_export
 from conversations.models import Conversation
 from core.errors import InvalidRequest
 from customers.models import Customer, CustomerMemory
@@ -36,6 +37,7 @@ from customers.profiles import (
     memory_remember,
 )
 from customers.selectors import customers_visible_to
+from security.audit import audit_record
 from workspaces.permissions import may_manage
 from workspaces.scoping import scope_to_user
 
@@ -182,3 +184,32 @@ class CustomerMemoryDetail(CustomerScoped):
     def delete(self, request: Request, customer_id: int, memory_id: int) -> Response:
         memory_forget(self.memory())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CustomerExport(CustomerScoped):
+    """Everything held about the customer, as one JSON document to hand them (GDPR access):
+    profile, identity, memory, conversations with their messages, widget events. Only the
+    workspace's owners and admins (and write API keys) may take it; every export is
+    audited."""
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(description="The export (customeragent.customer-export.v1)."),
+            403: OpenApiResponse(description="forbidden: only owners and admins may export"),
+        }
+    )
+    def get(self, request: Request, customer_id: int) -> Response:
+        customer = self.customer()
+        if not may_manage(request.user, customer.workspace_id):
+            raise PermissionDenied("Only workspace owners and admins may export a customer.")
+        document = customer_export(customer)
+        audit_record(
+            action="customer.exported",
+            target=f"customer {customer.pk}",
+            actor=request.user,
+            workspace_id=customer.workspace_id,
+            changes={"conversations": len(document["conversations"])},
+        )
+        response = Response(document)
+        response["Content-Disposition"] = f'attachment; filename="customer-{customer.pk}.json"'
+        return response

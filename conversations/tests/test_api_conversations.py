@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -9,8 +10,11 @@ import pytest
 from rest_framework.test import APIClient
 
 from agents.models import Agent
+from analytics.models import WidgetEvent
 from conversations.models import Conversation, Message
 from customers.models import Customer
+from customers.profiles import memory_remember
+from security.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +136,47 @@ def test_api_keys_read_but_do_not_speak_for_staff(
     assert client.get(base).status_code == 200
     assert client.post(f"{base}/take", {}, format="json").status_code == 403
     assert api(outsider).post(f"{base}/resolve", {}, format="json").status_code == 404
+
+
+def test_a_customer_export_holds_exactly_their_data(
+    owner: Any, teammate: Any, agent: Agent, other_agent: Agent
+) -> None:
+    """An access request: the customer's profile, memory, conversations and events, and
+    nothing of anyone else's (another customer of the same workspace, another workspace)."""
+    ana = Customer.objects.create(
+        workspace=agent.workspace, external_id="cust_ana", is_verified=True, email="ana@x.example"
+    )
+    bob = Customer.objects.create(workspace=agent.workspace, external_id="cust_bob")
+    theirs = Customer.objects.create(workspace=other_agent.workspace, external_id="cust_ana")
+    memory_remember(customer=ana, key="plan", value="pro", source="staff", source_ref="owner")
+    memory_remember(customer=bob, key="plan", value="bob-secret", source="staff")
+    mine = Conversation.objects.create(agent=agent, visitor_id="vis_a", customer=ana)
+    Message.objects.create(conversation=mine, role="customer", text="Where is order 1042?")
+    Message.objects.create(conversation=mine, role="note", text="internal: VIP")
+    bobs = Conversation.objects.create(agent=agent, visitor_id="vis_b", customer=bob)
+    Message.objects.create(conversation=bobs, role="customer", text="bob's question")
+    other = Conversation.objects.create(agent=other_agent, visitor_id="vis_c", customer=theirs)
+    Message.objects.create(conversation=other, role="customer", text="other workspace")
+    WidgetEvent.objects.create(
+        workspace=agent.workspace, agent_id=agent.public_id, event="open", customer_id=str(ana.pk)
+    )
+    WidgetEvent.objects.create(
+        workspace=agent.workspace, agent_id=agent.public_id, event="open", customer_id=str(bob.pk)
+    )
+
+    response = api(owner).get(f"/api/v2/customers/{ana.pk}/export")
+    assert response.status_code == 200, response.content
+    assert "attachment" in response["Content-Disposition"]
+    document = response.json()
+    text = json.dumps(document)
+    assert document["customer"]["externalId"] == "cust_ana" and document["customer"]["verified"]
+    assert [m["value"] for m in document["memory"]] == ["pro"]
+    assert [c["id"] for c in document["conversations"]] == [mine.public_id]
+    assert [m["text"] for m in document["conversations"][0]["messages"]] == ["Where is order 1042?"]
+    assert len(document["events"]) == 1
+    for foreign in ("bob-secret", "bob's question", "other workspace", "VIP", bobs.public_id):
+        assert foreign not in text
+    assert AuditEntry.objects.filter(action="customer.exported", actor=owner).count() == 1
+
+    assert api(teammate).get(f"/api/v2/customers/{ana.pk}/export").status_code == 403
+    assert api(owner).get(f"/api/v2/customers/{theirs.pk}/export").status_code == 404

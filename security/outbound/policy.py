@@ -38,6 +38,7 @@ class Purpose(StrEnum):
     LLM = "llm"  # an agent's own model server (Agent.llm_base_url)
     MCP = "mcp"  # an agent's MCP servers (McpServer.url)
     ALERT_WEBHOOK = "alert_webhook"  # an alert rule's webhook (AlertRule.webhook_url)
+    WEBHOOK = "webhook"  # a workspace's event webhooks (webhooks.WebhookEndpoint.url)
 
 
 # The settings that let a purpose reach private addresses (tests, local development).
@@ -45,6 +46,7 @@ PRIVATE_SWITCHES: dict[Purpose, str] = {
     Purpose.LLM: "LLM_ALLOW_PRIVATE_URLS",
     Purpose.MCP: "MCP_ALLOW_PRIVATE_URLS",
     Purpose.ALERT_WEBHOOK: "ALERT_WEBHOOK_ALLOW_PRIVATE",
+    Purpose.WEBHOOK: "WEBHOOKS_ALLOW_PRIVATE_URLS",
 }
 
 # Refused whatever this Python's `is_global` says (its tables changed between patch
