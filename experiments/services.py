@@ -180,7 +180,6 @@ def experiment_update(
     return experiment
 
 
-@transaction.atomic
 def experiment_deletable(experiment: Experiment) -> bool:
     """A running experiment is stopped before it is deleted (its visitors are assigned)."""
     return experiment.status != Status.RUNNING
@@ -194,6 +193,7 @@ def experiment_delete(*, experiment: Experiment, by: Any = None) -> None:
     experiment.delete()
 
 
+@transaction.atomic
 def experiment_start(*, experiment: Experiment, by: Any = None) -> Experiment:
     """Draft → running. Refused while another experiment of the agent runs."""
     Agent.objects.select_for_update().filter(pk=experiment.agent_id).first()  # one at a time

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import PermissionDenied
@@ -194,7 +195,11 @@ class CustomerExport(CustomerScoped):
 
     @extend_schema(
         responses={
-            200: OpenApiResponse(description="The export (customeragent.customer-export.v1)."),
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="The export (customeragent.customer-export.v1): customer, "
+                "identities, memory, conversations with messages, events.",
+            ),
             403: OpenApiResponse(description="forbidden: only owners and admins may export"),
         }
     )
