@@ -142,6 +142,7 @@ class WebhookDeliveryAdmin(ReadOnlyScopedAdmin):
     ]
     list_filter = ["status", "event_type", ("endpoint", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["event_id"]
+    exclude = ["payload"]  # shown formatted, as `request_body`
     readonly_fields = ["request_body", "last_response", "last_error"]
     actions = ["redeliver"]
 
@@ -152,7 +153,11 @@ class WebhookDeliveryAdmin(ReadOnlyScopedAdmin):
     def request_body(self, obj: WebhookDelivery) -> str:
         return format_html("<pre>{}</pre>", json.dumps(obj.payload, indent=2))
 
-    @admin.action(description="Redeliver (same event id)")
+    def has_redeliver_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """The workspace's owners and admins (the rule for changing anything scoped)."""
+        return WorkspaceScopedAdmin.has_change_permission(self, request, obj)
+
+    @admin.action(description="Redeliver (same event id)", permissions=["redeliver"])
     def redeliver(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         for delivery in queryset:
             delivery_redeliver(delivery)

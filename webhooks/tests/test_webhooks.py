@@ -244,3 +244,28 @@ def test_private_addresses_are_refused_unless_allowed(
         refused = api(owner).post("/api/v2/webhooks", body, format="json")
         assert refused.status_code == 400, (url, refused.content)
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_owners_redeliver_from_the_log_and_members_may_not(
+    agent: Agent, owner: Any, teammate: Any, receiver_factory: Any, client: Any
+) -> None:
+    receiver = receiver_factory()
+    endpoint, _ = endpoint_for(agent, owner, receiver.url, ["message.created"])
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_type="message.created",
+        payload={"id": "evt_x", "type": "message.created", "createdAt": "", "data": {}},
+        status=WebhookDelivery.Status.FAILED,
+        attempts=10,
+    )
+    action = {"action": "redeliver", "_selected_action": [delivery.pk]}
+    client.force_login(teammate)
+    client.post("/admin/webhooks/webhookdelivery/", action)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed"  # a support agent may read the log, not resend
+    client.force_login(owner)
+    assert client.post("/admin/webhooks/webhookdelivery/", action).status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+    page = client.get(f"/admin/webhooks/webhookdelivery/{delivery.pk}/change/")
+    assert page.status_code == 200 and "evt_x" in page.content.decode()
