@@ -28,6 +28,8 @@ from conversations.models import Conversation
 from customers.models import Customer, CustomerMemory
 from experiments.models import Experiment
 from security.models import AuditEntry
+from security.sealing import seal
+from webhooks.models import WebhookEndpoint
 from widgets.publishing.releases import widget_publish
 from workspaces.models import ApiKey, Membership
 
@@ -93,6 +95,12 @@ def a_objects(agent_a: Agent, owner_a: Any) -> dict[str, Model]:
         ),
         "conversation": Conversation.objects.create(agent=agent_a, visitor_id="vis_" + "a" * 16),
         "experiment": experiment,
+        "webhook": WebhookEndpoint.objects.create(
+            workspace=agent_a.workspace,
+            url="https://hooks.example.com/a",
+            events=["message.created"],
+            sealed_secret=seal("whsec_a"),
+        ),
     }
 
 
@@ -106,6 +114,7 @@ def path_ids(objects: dict[str, Any]) -> dict[str, Any]:
         "memory_id": objects["memory"].pk,
         "conversation_id": objects["conversation"].public_id,
         "experiment_id": objects["experiment"].pk,
+        "webhook_id": objects["webhook"].public_id,
     }
 
 
