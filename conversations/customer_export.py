@@ -9,13 +9,10 @@ from django.utils import timezone
 
 from analytics.models import WidgetEvent
 from conversations.models import Conversation, Message
+from core.times import iso_utc
 from customers.models import Customer
 
 FORMAT = "customeragent.customer-export.v1"
-
-
-def _when(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def _profile(customer: Customer) -> dict[str, Any]:
@@ -27,8 +24,8 @@ def _profile(customer: Customer) -> dict[str, Any]:
         "name": customer.name,
         "email": customer.email,
         "attributes": customer.attributes,
-        "createdAt": _when(customer.created_at),
-        "lastSeenAt": _when(customer.last_seen_at),
+        "createdAt": iso_utc(customer.created_at),
+        "lastSeenAt": iso_utc(customer.last_seen_at),
     }
 
 
@@ -44,8 +41,8 @@ def _conversations(customer: Customer) -> list[dict[str, Any]]:
             "id": conversation.public_id,
             "agentId": conversation.agent.public_id,
             "status": conversation.status,
-            "createdAt": _when(conversation.created_at),
-            "resolvedAt": _when(conversation.resolved_at),
+            "createdAt": iso_utc(conversation.created_at),
+            "resolvedAt": iso_utc(conversation.resolved_at),
             "pageUrl": conversation.page_url,
             "origin": conversation.origin,
             "csatScore": conversation.csat_score,
@@ -55,7 +52,7 @@ def _conversations(customer: Customer) -> list[dict[str, Any]]:
                     "id": message.public_id,
                     "role": message.role,
                     "text": message.text,
-                    "createdAt": _when(message.created_at),
+                    "createdAt": iso_utc(message.created_at),
                 }
                 # Staff's internal notes are the team's working notes, not the customer's.
                 for message in sorted(conversation.messages.all(), key=lambda m: m.pk)
@@ -75,7 +72,7 @@ def _events(customer: Customer) -> list[dict[str, Any]]:
             "event": row.event,
             "agentId": row.agent_id,
             "domain": row.domain,
-            "occurredAt": _when(row.occurred_at),
+            "occurredAt": iso_utc(row.occurred_at),
             "metadata": row.metadata,
         }
         for row in rows
@@ -87,7 +84,7 @@ def customer_export(customer: Customer) -> dict[str, Any]:
     conversation with its messages, and the widget events recorded for them."""
     return {
         "format": FORMAT,
-        "exportedAt": _when(timezone.now()),
+        "exportedAt": iso_utc(timezone.now()),
         "customer": _profile(customer),
         "identities": [{"externalId": customer.external_id, "verified": customer.is_verified}],
         "memory": [
@@ -96,7 +93,7 @@ def customer_export(customer: Customer) -> dict[str, Any]:
                 "value": memory.value,
                 "source": memory.source,
                 "sourceRef": memory.source_ref,
-                "updatedAt": _when(memory.updated_at),
+                "updatedAt": iso_utc(memory.updated_at),
             }
             for memory in customer.memories.order_by("key", "source", "id")
         ],

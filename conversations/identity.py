@@ -73,19 +73,10 @@ def _customer_event(customer: Customer) -> None:
     """A customer seen for the first time, to the workspace's webhooks."""
     kind = "customer.verified" if customer.is_verified else "customer.identified"
     webhook_event_emit(
-        workspace_id=customer.workspace_id, event_type=kind, data=lambda: customer_data(customer)
+        workspace_id=customer.workspace_id,
+        event_type=kind,
+        data=lambda: {"customer": customer_out(customer)},
     )
-
-
-def customer_data(customer: Customer) -> dict[str, Any]:
-    return {
-        "customer": {
-            "id": customer.external_id,
-            "verified": customer.is_verified,
-            "email": customer.email,
-            "name": customer.name,
-        }
-    }
 
 
 def conversation_link_customer(

@@ -15,6 +15,7 @@ from conversations.identity import CustomerOut, customer_out
 from conversations.models import Conversation, Message
 from conversations.selectors import MessageOut, message_out
 from core.errors import NotFound
+from core.times import iso_utc
 from customers.profiles import customer_facts
 from workspaces.models import Workspace
 from workspaces.scoping import scope_to_user
@@ -74,10 +75,6 @@ class ConversationDetail(TypedDict):
     page: dict[str, str]
 
 
-def _when(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
 def person_out(user: Any) -> PersonOut | None:
     if user is None:
         return None
@@ -91,7 +88,7 @@ def _last_out(message: Message | None) -> LastMessageOut | None:
     return {
         "role": message.role,
         "text": text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…",
-        "createdAt": _when(message.created_at) or "",
+        "createdAt": iso_utc(message.created_at) or "",
     }
 
 
@@ -109,12 +106,12 @@ def conversation_summary(
         "status": conversation.status,
         "assignedTo": person_out(conversation.assigned_to),
         "handoffReason": conversation.handoff_reason,
-        "handedOffAt": _when(conversation.handed_off_at),
+        "handedOffAt": iso_utc(conversation.handed_off_at),
         "customer": customer_out(conversation.customer),
         "visitorId": conversation.visitor_id,
         "lastMessage": _last_out(last),
-        "lastMessageAt": _when(conversation.last_message_at),
-        "updatedAt": _when(conversation.updated_at) or "",
+        "lastMessageAt": iso_utc(conversation.last_message_at),
+        "updatedAt": iso_utc(conversation.updated_at) or "",
     }
 
 

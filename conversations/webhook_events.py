@@ -8,13 +8,10 @@ from typing import Any
 from conversations.identity import customer_out
 from conversations.models import Conversation, Message
 from conversations.selectors import message_out
+from core.times import iso_utc
 from webhooks.events import webhook_event_emit
 
 MESSAGE_ROLES = frozenset({Message.Role.CUSTOMER, Message.Role.AGENT, Message.Role.STAFF})
-
-
-def _when(moment: Any) -> str | None:
-    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
 
 
 def conversation_data(conversation: Conversation) -> dict[str, Any]:
@@ -27,7 +24,7 @@ def conversation_data(conversation: Conversation) -> dict[str, Any]:
         "customer": customer_out(conversation.customer),
         "assignedTo": assignee.get_username() if assignee is not None else None,
         "handoffReason": conversation.handoff_reason or None,
-        "createdAt": _when(conversation.created_at),
+        "createdAt": iso_utc(conversation.created_at),
     }
 
 

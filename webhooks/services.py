@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.errors import InvalidRequest
-from security.audit import audit_record
+from security.audit import acting_user, audit_record
 from security.outbound import Purpose, outbound_url_problem
 from security.sealing import seal
 from webhooks.delivery import EVENT_TYPES, TEST_EVENT, deliveries_create
@@ -63,9 +63,12 @@ def webhook_endpoint_create(
     if WebhookEndpoint.objects.filter(workspace=workspace).count() >= MAX_ENDPOINTS:
         raise InvalidRequest(f"A workspace has at most {MAX_ENDPOINTS} webhook endpoints.")
     secret = secret_new()
-    user = by if getattr(by, "_meta", None) is not None else None
     endpoint = WebhookEndpoint.objects.create(
-        workspace=workspace, url=url, events=events, sealed_secret=seal(secret), created_by=user
+        workspace=workspace,
+        url=url,
+        events=events,
+        sealed_secret=seal(secret),
+        created_by=acting_user(by),
     )
     _audit(endpoint, "webhook.created", by, events=events)
     return endpoint, secret
